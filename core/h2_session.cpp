@@ -1,0 +1,281 @@
+#include "core/h2_session.h"
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+namespace emitlab {
+namespace {
+
+constexpr std::int32_t kConnectionWindow = 16 * 1024 * 1024;
+
+nghttp2_nv make_nv(const std::string& name, const std::string& value) {
+  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
+          value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+std::vector<nghttp2_nv> make_nva(const HeaderTable& headers) {
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(headers.size());
+  for (const auto& h : headers) nva.push_back(make_nv(h.name, h.value));
+  return nva;
+}
+
+// Counts every callback frame so a send from inside a callback can be detected.
+struct CallbackScope {
+  explicit CallbackScope(int& depth) : depth_(depth) { ++depth_; }
+  ~CallbackScope() { --depth_; }
+  CallbackScope(const CallbackScope&) = delete;
+  CallbackScope& operator=(const CallbackScope&) = delete;
+  int& depth_;
+};
+
+}  // namespace
+
+struct H2ServerSession::Callbacks {
+  static H2ServerSession& self(void* user_data) { return *static_cast<H2ServerSession*>(user_data); }
+
+  static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+    auto& s = self(ud);
+    CallbackScope scope(s.callback_depth_);
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    auto stream = std::make_unique<ServerStream>();
+    stream->id = frame->hd.stream_id;
+    nghttp2_session_set_stream_user_data(s.session_.get(), stream->id, stream.get());
+    s.streams_[stream->id] = std::move(stream);
+    return 0;
+  }
+
+  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
+                       std::size_t namelen, const std::uint8_t* value, std::size_t valuelen,
+                       std::uint8_t, void* ud) {
+    auto& s = self(ud);
+    CallbackScope scope(s.callback_depth_);
+    if (ServerStream* st = s.find(frame->hd.stream_id)) {
+      st->request.push_back({std::string(reinterpret_cast<const char*>(name), namelen),
+                             std::string(reinterpret_cast<const char*>(value), valuelen)});
+    }
+    return 0;
+  }
+
+  static int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* ud) {
+    auto& s = self(ud);
+    CallbackScope scope(s.callback_depth_);
+    switch (frame->hd.type) {
+      case NGHTTP2_HEADERS:
+      case NGHTTP2_DATA:
+        if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+          if (ServerStream* st = s.find(frame->hd.stream_id)) s.listener_->on_request(*st);
+        }
+        break;
+      case NGHTTP2_WINDOW_UPDATE:
+        // Upstream a057120: a window that reopens must re-drive the emit.
+        s.listener_->request_emit();
+        break;
+      case NGHTTP2_PING:
+        // Automatic PING ACK is off (upstream bf7e86b); answer once, on the next pass.
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+          nghttp2_submit_ping(session, NGHTTP2_FLAG_ACK, frame->ping.opaque_data);
+          s.listener_->request_emit();
+        }
+        break;
+      default:
+        break;
+    }
+    return 0;
+  }
+
+  static int on_data_chunk_recv(nghttp2_session* session, std::uint8_t, std::int32_t stream_id,
+                                const std::uint8_t*, std::size_t len, void* ud) {
+    CallbackScope scope(self(ud).callback_depth_);
+    nghttp2_session_consume(session, stream_id, len);  // manual window consume, as upstream
+    return 0;
+  }
+
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame*, void* ud) {
+    auto& s = self(ud);
+    if (s.record_ != nullptr) ++s.record_->frames;
+    return 0;
+  }
+
+  static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code,
+                             void* ud) {
+    auto& s = self(ud);
+    CallbackScope scope(s.callback_depth_);
+    auto it = s.streams_.find(stream_id);
+    if (it == s.streams_.end()) return 0;
+    ServerStream& st = *it->second;
+    s.listener_->on_stream_close(st, error_code);
+    ++s.streams_closed_;
+    if (error_code != NGHTTP2_NO_ERROR) ++s.streams_reset_;
+    if (st.response && !st.response->immutable() && s.record_ != nullptr) {
+      ++s.record_->owner_releases;
+    }
+    const bool destroyed = st.response.reset();
+    if (destroyed && s.record_ != nullptr) ++s.record_->objects_destroyed;
+    s.streams_.erase(it);
+    return 0;
+  }
+
+  static ssize_t send(nghttp2_session*, const std::uint8_t* data, std::size_t length, int,
+                      void* ud) {
+    auto& s = self(ud);
+    if (s.sink_ == nullptr) return NGHTTP2_ERR_WOULDBLOCK;
+    return s.sink_->on_send({data, length});
+  }
+
+  static int send_data(nghttp2_session*, nghttp2_frame*, const std::uint8_t* framehd,
+                       std::size_t length, nghttp2_data_source* source, void* ud) {
+    auto& s = self(ud);
+    // Upstream returns CALLBACK_FAILURE here: a NO_COPY frame met a pass without gather state.
+    if (s.sink_ == nullptr) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return s.sink_->on_send_data(framehd, length, *static_cast<ServerStream*>(source->ptr));
+  }
+
+  static ssize_t read_body(nghttp2_session* session, std::int32_t stream_id, std::uint8_t* buf,
+                           std::size_t length, std::uint32_t* flags, nghttp2_data_source* source,
+                           void* ud) {
+    auto& s = self(ud);
+    auto& st = *static_cast<ServerStream*>(source->ptr);
+    const auto body = st.response->body();
+    const std::size_t left = body.size() - st.body_offset;
+    const std::size_t n = left < length ? left : length;
+    if (s.sink_ != nullptr) {
+      *flags |= NGHTTP2_DATA_FLAG_NO_COPY;  // the sink takes the bytes from the body itself
+    } else {
+      std::memcpy(buf, body.data() + st.body_offset, n);
+      st.body_offset += n;
+      if (s.record_ != nullptr) {
+        s.record_->copied[static_cast<std::size_t>(CopySite::ProviderCopy)] += n;
+      }
+    }
+    if (left <= length) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      if (!st.response->trailers().empty() && !st.trailers_submitted) {
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        const auto nva = make_nva(st.response->trailers());
+        nghttp2_submit_trailer(session, stream_id, nva.data(), nva.size());
+        st.trailers_submitted = true;
+      }
+    }
+    return static_cast<ssize_t>(n);
+  }
+};
+
+namespace {
+
+void* mem_malloc(std::size_t size, void* ud) {
+  if (auto* r = *static_cast<PassRecord**>(ud)) ++r->nghttp2_allocs;
+  return std::malloc(size);
+}
+void mem_free(void* ptr, void* ud) {
+  if (ptr == nullptr) return;
+  if (auto* r = *static_cast<PassRecord**>(ud)) ++r->nghttp2_frees;
+  std::free(ptr);
+}
+void* mem_calloc(std::size_t n, std::size_t size, void* ud) {
+  if (auto* r = *static_cast<PassRecord**>(ud)) ++r->nghttp2_allocs;
+  return std::calloc(n, size);
+}
+void* mem_realloc(void* ptr, std::size_t size, void* ud) {
+  if (auto* r = *static_cast<PassRecord**>(ud)) {
+    if (ptr != nullptr) ++r->nghttp2_frees;
+    if (size != 0) ++r->nghttp2_allocs;
+  }
+  return std::realloc(ptr, size);
+}
+
+}  // namespace
+
+nghttp2_mem H2ServerSession::counting_mem(H2ServerSession* self) {
+  return {&self->record_, mem_malloc, mem_free, mem_calloc, mem_realloc};
+}
+
+H2ServerSession::H2ServerSession(SessionListener& listener) : listener_(&listener) {
+  nghttp2_session_callbacks* raw_cbs = nullptr;
+  nghttp2_session_callbacks_new(&raw_cbs);
+  NgCallbacksPtr cbs(raw_cbs);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(raw_cbs, &Callbacks::on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(raw_cbs, &Callbacks::on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(raw_cbs, &Callbacks::on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(raw_cbs,
+                                                            &Callbacks::on_data_chunk_recv);
+  nghttp2_session_callbacks_set_on_frame_send_callback(raw_cbs, &Callbacks::on_frame_send);
+  nghttp2_session_callbacks_set_on_stream_close_callback(raw_cbs, &Callbacks::on_stream_close);
+  nghttp2_session_callbacks_set_send_callback(raw_cbs, &Callbacks::send);
+  nghttp2_session_callbacks_set_send_data_callback(raw_cbs, &Callbacks::send_data);
+
+  nghttp2_option* raw_opt = nullptr;
+  nghttp2_option_new(&raw_opt);
+  NgOptionPtr opt(raw_opt);
+  nghttp2_option_set_max_settings(raw_opt, 32);
+  nghttp2_option_set_max_outbound_ack(raw_opt, 64);
+  nghttp2_option_set_no_auto_window_update(raw_opt, 1);
+  nghttp2_option_set_no_auto_ping_ack(raw_opt, 1);
+
+  nghttp2_mem mem = counting_mem(this);
+  nghttp2_session* raw = nullptr;
+  if (nghttp2_session_server_new3(&raw, raw_cbs, this, raw_opt, &mem) != 0) {
+    throw std::runtime_error("nghttp2_session_server_new3 failed");
+  }
+  session_.reset(raw);
+
+  const std::array<nghttp2_settings_entry, 6> settings{{
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 65535},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 64 * 1024},
+      {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 4096},
+      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, 16384},
+  }};
+  nghttp2_submit_settings(raw, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
+  nghttp2_session_set_local_window_size(raw, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+}
+
+ServerStream* H2ServerSession::find(std::int32_t stream_id) {
+  auto it = streams_.find(stream_id);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+bool H2ServerSession::feed(std::span<const std::uint8_t> data) {
+  const ssize_t rv = nghttp2_session_mem_recv(session_.get(), data.data(), data.size());
+  if (rv < 0) return false;
+  if (nghttp2_session_want_write(session_.get()) != 0) listener_->request_emit();
+  return true;
+}
+
+bool H2ServerSession::submit_response(std::int32_t stream_id, ResponseRef response) {
+  ServerStream* st = find(stream_id);
+  if (st == nullptr || st->responded || !response) return false;
+  HeaderTable head;
+  head.reserve(response->headers().size() + 1);
+  head.push_back({":status", std::to_string(response->status())});
+  head.insert(head.end(), response->headers().begin(), response->headers().end());
+  const auto nva = make_nva(head);
+  st->response = std::move(response);
+  st->body_offset = 0;
+  st->responded = true;
+  nghttp2_data_provider provider{};
+  provider.source.ptr = st;
+  provider.read_callback = &Callbacks::read_body;
+  const bool has_body = !st->response->body().empty() || !st->response->trailers().empty();
+  const int rv = nghttp2_submit_response(session_.get(), stream_id, nva.data(), nva.size(),
+                                         has_body ? &provider : nullptr);
+  listener_->request_emit();
+  return rv == 0;
+}
+
+void H2ServerSession::submit_goaway() {
+  nghttp2_submit_goaway(session_.get(), NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_.get()), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
+  listener_->request_emit();
+}
+
+bool H2ServerSession::want_write() const { return nghttp2_session_want_write(session_.get()) != 0; }
+bool H2ServerSession::want_read() const { return nghttp2_session_want_read(session_.get()) != 0; }
+
+}  // namespace emitlab

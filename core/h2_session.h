@@ -1,0 +1,95 @@
+// The HTTP/2 server session: one nghttp2 server session with upstream's settings, its streams,
+// and the data provider that serves refcounted response bodies. It never sends by itself: it
+// asks its listener for an emit pass, and the pass drives mem_send (drain) or session_send with
+// an EmitSink attached (gather). While a sink is attached the provider is NO_COPY; otherwise it
+// copies the body into nghttp2's frame buffer.
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/header_table.h"
+#include "core/nghttp2_handles.h"
+#include "core/pass_record.h"
+#include "core/response.h"
+
+namespace emitlab {
+
+struct ServerStream {
+  std::int32_t id = 0;
+  HeaderTable request;
+  ResponseRef response;          // the stream's own reference, dropped at stream close
+  std::size_t body_offset = 0;   // next body byte to hand to nghttp2
+  bool responded = false;
+  bool trailers_submitted = false;
+  bool counted_large = false;    // hybrid's per-stream latch
+};
+
+// Gather's side of nghttp2_session_send (upstream's emit_state).
+class EmitSink {
+ public:
+  virtual ~EmitSink() = default;
+  // send_callback: copy all of `bytes` or return NGHTTP2_ERR_WOULDBLOCK.
+  virtual ssize_t on_send(std::span<const std::uint8_t> bytes) = 0;
+  // send_data_callback for a NO_COPY DATA frame: 9-byte header plus `length` body bytes at the
+  // stream's offset; return 0, NGHTTP2_ERR_WOULDBLOCK or an error.
+  virtual int on_send_data(const std::uint8_t* framehd, std::size_t length,
+                           ServerStream& stream) = 0;
+};
+
+class SessionListener {
+ public:
+  virtual ~SessionListener() = default;
+  // A complete request; the handler may call submit_response now or later.
+  virtual void on_request(ServerStream& stream) = 0;
+  // Something wants an emit pass (never run from inside an nghttp2 callback).
+  virtual void request_emit() = 0;
+  // Fires inside send/mem_send right after END_STREAM or a reset, before the owner drops its ref.
+  virtual void on_stream_close(ServerStream& stream, std::uint32_t error_code) = 0;
+};
+
+class H2ServerSession {
+ public:
+  explicit H2ServerSession(SessionListener& listener);
+  H2ServerSession(const H2ServerSession&) = delete;
+  H2ServerSession& operator=(const H2ServerSession&) = delete;
+
+  // Peer bytes (decrypted). Returns false on a fatal nghttp2 error.
+  bool feed(std::span<const std::uint8_t> data);
+  bool submit_response(std::int32_t stream_id, ResponseRef response);
+  void submit_goaway();
+
+  bool want_write() const;
+  bool want_read() const;
+  nghttp2_session* raw() const { return session_.get(); }
+  void attach_sink(EmitSink* sink) { sink_ = sink; }
+  bool sink_attached() const { return sink_ != nullptr; }
+  void attach(PassRecord* record) { record_ = record; }
+  bool in_callback() const { return callback_depth_ > 0; }
+  std::size_t open_streams() const { return streams_.size(); }
+  std::uint64_t streams_closed() const { return streams_closed_; }
+  std::uint64_t streams_reset() const { return streams_reset_; }
+  ServerStream* find(std::int32_t stream_id);
+
+ private:
+  struct Callbacks;
+  static nghttp2_mem counting_mem(H2ServerSession* self);
+
+  SessionListener* listener_;
+  EmitSink* sink_ = nullptr;
+  PassRecord* record_ = nullptr;
+  int callback_depth_ = 0;
+  std::uint64_t streams_closed_ = 0;
+  std::uint64_t streams_reset_ = 0;
+  // Streams are keyed by id (deterministic order); nodes are stable for nghttp2's pointers.
+  std::map<std::int32_t, std::unique_ptr<ServerStream>> streams_;
+  NgSessionPtr session_;
+};
+
+}  // namespace emitlab

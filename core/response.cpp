@@ -1,0 +1,64 @@
+#include "core/response.h"
+
+#include <utility>
+
+namespace emitlab {
+
+ResponseObject::ResponseObject(Allocator& alloc, Spec spec, bool immutable)
+    : alloc_(&alloc), spec_(std::move(spec)), immutable_(immutable) {
+  if (spec_.body_size > 0) {
+    body_ = static_cast<std::uint8_t*>(alloc_->allocate_body(spec_.body_size));
+  }
+}
+
+ResponseObject::~ResponseObject() {
+  if (body_ != nullptr) alloc_->deallocate_body(body_, spec_.body_size);
+}
+
+ResponseObject* ResponseObject::create(Allocator& alloc, Spec spec, const BodyFill& fill) {
+  auto obj = std::make_unique<ResponseObject>(alloc, std::move(spec), false);
+  if (fill && obj->body_ != nullptr) fill({obj->body_, obj->spec_.body_size});
+  return obj.release();  // ownership now lives in the reference count
+}
+
+ResponseObject* ResponseObject::create_shared(Allocator& alloc, Spec spec, const BodyFill& fill) {
+  auto obj = std::make_unique<ResponseObject>(alloc, std::move(spec), true);
+  if (fill && obj->body_ != nullptr) fill({obj->body_, obj->spec_.body_size});
+  return obj.release();  // owned by whoever calls destroy_shared
+}
+
+void ResponseObject::destroy_shared(ResponseObject* shared) {
+  if (shared != nullptr && shared->immutable_) std::unique_ptr<ResponseObject>{shared}.reset();
+}
+
+bool ResponseObject::retain() {
+  if (immutable_) return false;
+  ++refs_;
+  return true;
+}
+
+bool ResponseObject::release(ResponseObject* obj, bool* destroyed) {
+  *destroyed = false;
+  if (obj == nullptr || obj->immutable_) return false;
+  if (--obj->refs_ == 0) {
+    std::unique_ptr<ResponseObject>{obj}.reset();  // reclaims what create() released
+    *destroyed = true;
+  }
+  return true;
+}
+
+ResponseRef& ResponseRef::operator=(ResponseRef&& o) noexcept {
+  if (this != &o) {
+    reset();
+    obj_ = std::exchange(o.obj_, nullptr);
+  }
+  return *this;
+}
+
+bool ResponseRef::reset() {
+  bool destroyed = false;
+  ResponseObject::release(std::exchange(obj_, nullptr), &destroyed);
+  return destroyed;
+}
+
+}  // namespace emitlab

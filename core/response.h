@@ -1,0 +1,79 @@
+// Response objects: the model of the server's response (a header table plus a body buffer).
+// Mutable responses are reference counted and torn down when the last reference goes.
+// Immutable shared responses model interned strings: retain and release are no-ops on them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+
+#include "core/allocator.h"
+#include "core/header_table.h"
+
+namespace emitlab {
+
+class ResponseObject {
+ public:
+  struct Spec {
+    int status = 200;
+    HeaderTable headers;
+    std::size_t body_size = 0;
+    HeaderTable trailers;
+  };
+  using BodyFill = std::function<void(std::span<std::uint8_t>)>;
+
+  // A mutable response holding one reference, owned by the returned handle.
+  static ResponseObject* create(Allocator& alloc, Spec spec, const BodyFill& fill);
+  // An immutable response: its storage lives until `destroy_shared` is called by its owner.
+  static ResponseObject* create_shared(Allocator& alloc, Spec spec, const BodyFill& fill);
+  static void destroy_shared(ResponseObject* shared);
+
+  // Returns true when a reference was really taken (false for immutable objects).
+  bool retain();
+  // Returns true when a reference was really dropped; *destroyed tells whether it was the last.
+  static bool release(ResponseObject* obj, bool* destroyed);
+
+  bool immutable() const { return immutable_; }
+  int status() const { return spec_.status; }
+  const HeaderTable& headers() const { return spec_.headers; }
+  const HeaderTable& trailers() const { return spec_.trailers; }
+  std::span<const std::uint8_t> body() const { return {body_, spec_.body_size}; }
+  std::uint32_t refcount() const { return refs_; }
+
+  ResponseObject(Allocator& alloc, Spec spec, bool immutable);
+  ~ResponseObject();
+  ResponseObject(const ResponseObject&) = delete;
+  ResponseObject& operator=(const ResponseObject&) = delete;
+
+ private:
+  Allocator* alloc_;
+  Spec spec_;
+  std::uint8_t* body_ = nullptr;
+  std::uint32_t refs_ = 1;
+  bool immutable_;
+};
+
+// An owning reference (the stream's or the handler's). Moves transfer it; destruction drops it.
+class ResponseRef {
+ public:
+  ResponseRef() = default;
+  explicit ResponseRef(ResponseObject* adopted) : obj_(adopted) {}
+  ResponseRef(ResponseRef&& o) noexcept : obj_(o.obj_) { o.obj_ = nullptr; }
+  ResponseRef& operator=(ResponseRef&& o) noexcept;
+  ResponseRef(const ResponseRef&) = delete;
+  ResponseRef& operator=(const ResponseRef&) = delete;
+  ~ResponseRef() { reset(); }
+
+  ResponseObject* get() const { return obj_; }
+  ResponseObject* operator->() const { return obj_; }
+  explicit operator bool() const { return obj_ != nullptr; }
+  // Drops the reference; returns true when that destroyed the object.
+  bool reset();
+
+ private:
+  ResponseObject* obj_ = nullptr;
+};
+
+}  // namespace emitlab

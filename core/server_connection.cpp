@@ -1,0 +1,115 @@
+#include "core/server_connection.h"
+
+#include <utility>
+
+namespace emitlab {
+
+class ServerConnection::Entry {
+ public:
+  explicit Entry(ServerConnection& c) : c_(c) { ++c_.depth_; }
+  ~Entry() {
+    if (c_.depth_ == 1) c_.run_scheduled();
+    --c_.depth_;
+  }
+  Entry(const Entry&) = delete;
+  Entry& operator=(const Entry&) = delete;
+
+ private:
+  ServerConnection& c_;
+};
+
+ServerConnection::ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config,
+                                   Transport& transport, RequestHandler& handler,
+                                   Allocator& allocator)
+    : config_(config),
+      handler_(&handler),
+      heap_(allocator),
+      emitter_(make_emitter(config.strategy, heap_)),
+      tls_(ctx, config.rings, transport, *this),
+      session_(std::make_unique<H2ServerSession>(static_cast<SessionListener&>(*this))) {
+  attach(&outside_);
+}
+
+ServerConnection::~ServerConnection() {
+  attach(&outside_);
+  session_.reset();  // may close streams through callbacks that reach the emitter
+  emitter_->release_scratch();
+}
+
+void ServerConnection::attach(PassRecord* record) {
+  current_ = record;
+  tls_.attach(record);
+  heap_.attach(record);
+  if (session_) session_->attach(record);
+}
+
+void ServerConnection::set_pass_observer(std::function<void(const PassRecord&)> observer) {
+  observer_ = std::move(observer);
+}
+
+void ServerConnection::on_ciphertext(std::span<const std::uint8_t> ciphertext) {
+  Entry entry(*this);
+  tls_.feed(ciphertext);
+}
+
+void ServerConnection::on_write_complete(std::size_t bytes) {
+  Entry entry(*this);
+  tls_.on_write_complete(bytes);
+}
+
+bool ServerConnection::submit_response(std::int32_t stream_id, ResponseRef response) {
+  Entry entry(*this);
+  return session_->submit_response(stream_id, std::move(response));
+}
+
+void ServerConnection::shutdown() {
+  Entry entry(*this);
+  if (shutting_down_ || failed()) return;
+  shutting_down_ = true;
+  session_->submit_goaway();
+}
+
+void ServerConnection::run_scheduled() {
+  while (emit_scheduled_ && !tls_.failed()) {
+    emit_scheduled_ = false;
+    run_pass();
+  }
+}
+
+void ServerConnection::run_pass() {
+  if (tls_.state() != TlsConnection::State::Established) return;
+  PassRecord& record = passes_.emplace_back();
+  record.index = passes_.size();
+  attach(&record);
+  EmitContext ctx{tls_, *session_, heap_, record};
+  emitter_->run_pass(ctx);
+  attach(&outside_);
+  if (observer_) observer_(record);
+  if (shutting_down_ && !session_->want_write() && !emitter_->holds_unsent_bytes()) {
+    tls_.close_gracefully();
+  }
+}
+
+PassRecord ServerConnection::totals() const {
+  PassRecord sum = outside_;
+  for (const auto& p : passes_) sum += p;
+  return sum;
+}
+
+void ServerConnection::on_established() { request_emit(); }
+
+bool ServerConnection::on_app_data(std::span<const std::uint8_t> data) {
+  return session_->feed(data);
+}
+
+void ServerConnection::on_cipher_complete() { request_emit(); }
+
+void ServerConnection::on_request(ServerStream& stream) { handler_->on_request(*this, stream); }
+
+void ServerConnection::request_emit() { emit_scheduled_ = true; }
+
+void ServerConnection::on_stream_close(ServerStream& stream, std::uint32_t) {
+  emitter_->on_stream_close(stream, current_);
+}
+
+}  // namespace emitlab

@@ -1,0 +1,91 @@
+// One server connection: TLS over memory rings, the HTTP/2 session and an emit strategy.
+// Emit passes are requested by events (a response committed, a window reopened, a write
+// completed) and run once the current call stack unwinds, like upstream's per-session
+// microtask: never inside an nghttp2 callback and never nested inside another pass.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/allocator.h"
+#include "core/emitter.h"
+#include "core/h2_session.h"
+#include "core/strategy.h"
+#include "core/tls_connection.h"
+
+namespace emitlab {
+
+class ServerConnection;
+
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  // Called inside nghttp2's receive callback; the handler may respond now or later.
+  virtual void on_request(ServerConnection& connection, ServerStream& stream) = 0;
+};
+
+struct ConnectionConfig {
+  StrategySpec strategy;
+  TlsRingConfig rings;
+};
+
+class ServerConnection final : private TlsListener, private SessionListener {
+ public:
+  ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config, Transport& transport,
+                   RequestHandler& handler, Allocator& allocator);
+  ~ServerConnection() override;
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
+
+  void on_ciphertext(std::span<const std::uint8_t> ciphertext);
+  void on_write_complete(std::size_t bytes);
+  bool submit_response(std::int32_t stream_id, ResponseRef response);
+  // GOAWAY, then close_notify once every frame is out.
+  void shutdown();
+
+  bool failed() const { return tls_.failed(); }
+  const std::string& error() const { return tls_.error(); }
+  bool closed() const { return tls_.state() == TlsConnection::State::Closed; }
+  const ConnectionConfig& config() const { return config_; }
+  const std::vector<PassRecord>& passes() const { return passes_; }
+  // Work done outside passes: the handshake, completions' drains, stream setup.
+  const PassRecord& outside_passes() const { return outside_; }
+  PassRecord totals() const;
+  void set_pass_observer(std::function<void(const PassRecord&)> observer);
+  TlsConnection& tls() { return tls_; }
+  H2ServerSession& session() { return *session_; }
+
+ private:
+  class Entry;  // unwinds into the scheduled passes
+
+  void run_scheduled();
+  void run_pass();
+  void attach(PassRecord* record);
+  void on_established() override;
+  bool on_app_data(std::span<const std::uint8_t> data) override;
+  void on_cipher_complete() override;
+  void on_request(ServerStream& stream) override;
+  void request_emit() override;
+  void on_stream_close(ServerStream& stream, std::uint32_t error_code) override;
+
+  ConnectionConfig config_;
+  RequestHandler* handler_;
+  EmitterHeap heap_;
+  std::unique_ptr<Emitter> emitter_;
+  TlsConnection tls_;
+  std::unique_ptr<H2ServerSession> session_;
+  PassRecord outside_;
+  PassRecord* current_ = nullptr;
+  std::vector<PassRecord> passes_;
+  std::function<void(const PassRecord&)> observer_;
+  int depth_ = 0;
+  bool emit_scheduled_ = false;
+  bool shutting_down_ = false;
+};
+
+}  // namespace emitlab

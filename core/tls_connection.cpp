@@ -1,0 +1,256 @@
+#include "core/tls_connection.h"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <utility>
+
+namespace emitlab {
+namespace {
+
+std::string ssl_error_text() {
+  std::array<char, 256> buf{};
+  const unsigned long code = ERR_peek_last_error();
+  if (code == 0) return "no OpenSSL error queued";
+  ERR_error_string_n(code, buf.data(), buf.size());
+  return buf.data();
+}
+
+bool is_retry(int err) { return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ; }
+
+}  // namespace
+
+std::size_t TlsRingConfig::cipher_out_bytes() const {
+  return cipher_out_records == 0 ? 65536 : cipher_out_records * kRecordSlot;
+}
+
+TlsConnection::TlsConnection(SSL_CTX* ctx, const TlsRingConfig& rings, Transport& transport,
+                             TlsListener& listener)
+    : transport_(&transport), listener_(&listener), ssl_(SSL_new(ctx)) {
+  if (!ssl_) throw std::runtime_error("SSL_new failed: " + ssl_error_text());
+  BIO* internal = nullptr;
+  BIO* network = nullptr;
+  if (BIO_new_bio_pair(&internal, rings.cipher_out_bytes(), &network, rings.cipher_in_ring) != 1) {
+    throw std::runtime_error("BIO_new_bio_pair (cipher rings) failed");
+  }
+  network_.reset(network);
+  SSL_set_bio(ssl_.get(), internal, internal);  // the SSL now owns the internal half
+  BIO* pt = nullptr;
+  BIO* pt_app = nullptr;
+  // The app side's own buffer (the back-channel) is never written; upstream keeps it at 17 KiB.
+  if (BIO_new_bio_pair(&pt, rings.plaintext_ring, &pt_app, TlsRingConfig::kRecordSlot) != 1) {
+    throw std::runtime_error("BIO_new_bio_pair (plaintext ring) failed");
+  }
+  pt_.reset(pt);
+  pt_app_.reset(pt_app);
+  SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                               SSL_MODE_RELEASE_BUFFERS);
+  SSL_set_msg_callback(ssl_.get(), &TlsConnection::on_ssl_message);
+  SSL_set_msg_callback_arg(ssl_.get(), this);
+  SSL_set_accept_state(ssl_.get());
+}
+
+void TlsConnection::on_ssl_message(int write_p, int, int content_type, const void*, std::size_t,
+                                   SSL*, void* arg) {
+  auto* self = static_cast<TlsConnection*>(arg);
+  if (write_p == 1 && content_type == SSL3_RT_HEADER && self->record_ != nullptr) {
+    ++self->record_->tls_records;
+  }
+}
+
+void TlsConnection::fail(std::string reason) {
+  if (state_ == State::Failed) return;
+  state_ = State::Failed;
+  error_ = std::move(reason);
+}
+
+bool TlsConnection::fail_from_ssl(const char* what, int ret) {
+  const int err = SSL_get_error(ssl_.get(), ret);
+  fail(std::string(what) + " failed (SSL_get_error " + std::to_string(err) +
+       "): " + ssl_error_text());
+  return false;
+}
+
+void TlsConnection::feed(std::span<const std::uint8_t> ciphertext) {
+  while (!ciphertext.empty() && !failed()) {
+    const std::size_t room = BIO_ctrl_get_write_guarantee(network_.get());
+    if (room == 0) {
+      fail("cipher-in ring full with an incomplete record");
+      return;
+    }
+    const std::size_t take = std::min(room, ciphertext.size());
+    if (BIO_write(network_.get(), ciphertext.data(), static_cast<int>(take)) !=
+        static_cast<int>(take)) {
+      fail("BIO_write into the cipher-in ring took fewer bytes than guaranteed");
+      return;
+    }
+    ciphertext = ciphertext.subspan(take);
+    advance();
+  }
+  drain();
+}
+
+void TlsConnection::advance() {
+  if (state_ == State::Handshake) {
+    ERR_clear_error();
+    const int r = SSL_do_handshake(ssl_.get());
+    if (r != 1) {
+      if (!is_retry(SSL_get_error(ssl_.get(), r))) fail_from_ssl("SSL_do_handshake", r);
+      return;
+    }
+    state_ = State::Established;
+    listener_->on_established();
+  }
+  if (state_ == State::Established || state_ == State::Closing) read_application_data();
+}
+
+void TlsConnection::read_application_data() {
+  std::array<std::uint8_t, 16384> buf;
+  for (;;) {
+    std::size_t got = 0;
+    ERR_clear_error();
+    const int r = SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &got);
+    if (r == 1) {
+      if (!listener_->on_app_data({buf.data(), got})) {
+        fail("the HTTP/2 session rejected the peer's input");
+        return;
+      }
+      continue;
+    }
+    const int err = SSL_get_error(ssl_.get(), r);
+    if (is_retry(err) || err == SSL_ERROR_ZERO_RETURN) return;
+    fail_from_ssl("SSL_read_ex", r);
+    return;
+  }
+}
+
+bool TlsConnection::write_direct(std::span<const std::uint8_t> plaintext) {
+  if (failed()) return false;
+  if (inflight_ != 0) {
+    fail("invariant: direct SSL_write while a write is in flight");
+    return false;
+  }
+  if (plaintext_pending() > 0) return park(plaintext);
+  std::size_t off = 0;
+  while (off < plaintext.size()) {
+    std::size_t written = 0;
+    ERR_clear_error();
+    if (record_ != nullptr) ++record_->ssl_writes;
+    const int r =
+        SSL_write_ex(ssl_.get(), plaintext.data() + off, plaintext.size() - off, &written);
+    if (r == 1) {
+      off += written;
+      continue;
+    }
+    if (is_retry(SSL_get_error(ssl_.get(), r))) return park(plaintext.subspan(off));
+    return fail_from_ssl("SSL_write_ex", r);
+  }
+  return true;
+}
+
+bool TlsConnection::park(std::span<const std::uint8_t> tail) {
+  if (record_ != nullptr) {
+    ++record_->parks;
+    record_->parked_bytes += tail.size();
+  }
+  return write_plaintext(tail, CopySite::Park);
+}
+
+bool TlsConnection::write_plaintext(std::span<const std::uint8_t> plaintext, CopySite site) {
+  if (failed()) return false;
+  if (plaintext.empty()) return true;
+  const std::size_t room = plaintext_write_guarantee();
+  if (room < plaintext.size()) {
+    fail("plaintext ring full: " + std::to_string(plaintext.size()) + " bytes to write, " +
+         std::to_string(room) + " free");
+    return false;
+  }
+  BIO_write(pt_.get(), plaintext.data(), static_cast<int>(plaintext.size()));
+  if (record_ != nullptr) record_->copied[static_cast<std::size_t>(site)] += plaintext.size();
+  return true;
+}
+
+std::size_t TlsConnection::plaintext_write_guarantee() const {
+  return BIO_ctrl_get_write_guarantee(pt_.get());
+}
+
+std::size_t TlsConnection::plaintext_pending() const { return BIO_ctrl_pending(pt_app_.get()); }
+
+void TlsConnection::drain() {
+  if (draining_) return;  // a nested call (from a synchronous completion) folds into this one
+  draining_ = true;
+  for (;;) {
+    bool progress = inflight_ == 0 && encrypt_step();
+    if (failed()) break;
+    progress = maybe_send_close_notify() || progress;
+    progress = ship_step() || progress;
+    if (failed() || !progress) break;
+  }
+  draining_ = false;
+}
+
+bool TlsConnection::encrypt_step() {
+  if (state_ != State::Established) return false;
+  char* span = nullptr;
+  const int n = BIO_nread0(pt_app_.get(), &span);
+  if (n <= 0) return false;
+  std::size_t written = 0;
+  ERR_clear_error();
+  if (record_ != nullptr) ++record_->ssl_writes;
+  const int r = SSL_write_ex(ssl_.get(), span, static_cast<std::size_t>(n), &written);
+  if (r == 1) {
+    BIO_nread(pt_app_.get(), &span, static_cast<int>(written));
+    return true;
+  }
+  if (!is_retry(SSL_get_error(ssl_.get(), r))) fail_from_ssl("SSL_write_ex (drain)", r);
+  return false;
+}
+
+bool TlsConnection::ship_step() {
+  if (inflight_ != 0 || failed()) return false;
+  char* span = nullptr;
+  const int n = BIO_nread0(network_.get(), &span);
+  if (n <= 0) return false;
+  inflight_ = static_cast<std::size_t>(n);
+  if (record_ != nullptr) ++record_->write_submissions;
+  transport_->submit({reinterpret_cast<const std::uint8_t*>(span), inflight_});
+  return true;
+}
+
+void TlsConnection::on_write_complete(std::size_t bytes) {
+  if (inflight_ == 0 || bytes != inflight_) {
+    fail("invariant: completion of " + std::to_string(bytes) + " bytes with " +
+         std::to_string(inflight_) + " in flight");
+    return;
+  }
+  char* span = nullptr;
+  BIO_nread(network_.get(), &span, static_cast<int>(bytes));
+  inflight_ = 0;
+  drain();
+  if (close_notify_sent_ && inflight_ == 0 && BIO_ctrl_pending(network_.get()) == 0 &&
+      !failed()) {
+    state_ = State::Closed;
+  }
+  listener_->on_cipher_complete();
+}
+
+void TlsConnection::close_gracefully() {
+  if (failed() || close_requested_) return;
+  close_requested_ = true;
+  drain();
+}
+
+bool TlsConnection::maybe_send_close_notify() {
+  if (!close_requested_ || close_notify_sent_ || state_ != State::Established) return false;
+  if (inflight_ != 0 || plaintext_pending() != 0) return false;
+  ERR_clear_error();
+  const int r = SSL_shutdown(ssl_.get());
+  if (r < 0 && !is_retry(SSL_get_error(ssl_.get(), r))) return fail_from_ssl("SSL_shutdown", r);
+  close_notify_sent_ = true;
+  state_ = State::Closing;
+  return true;
+}
+
+}  // namespace emitlab

@@ -1,0 +1,103 @@
+// The server side of one TLS connection over memory rings, after upstream's tls_layer:
+//   plaintext ring (PT)  producers BIO_write frames here; the drain encrypts from it;
+//   cipher-out ring      OpenSSL writes records here; the drain ships one contiguous span at a
+//                        time through the Transport port, and the completion consumes it;
+//   cipher-in ring       the peer's ciphertext is fed here.
+// Invariants: at most one write in flight; no encryption into the cipher-out ring while one is;
+// close_notify only after the plaintext ring is empty and no write is in flight.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/ossl_handles.h"
+#include "core/pass_record.h"
+#include "core/transport.h"
+
+namespace emitlab {
+
+struct TlsRingConfig {
+  static constexpr std::size_t kRecordSlot = 17408;  // one full record plus slack
+  std::size_t cipher_out_records = 0;                // 1..16; 0 selects the 64 KiB default
+  std::size_t plaintext_ring = 32768;
+  std::size_t cipher_in_ring = kRecordSlot;
+  std::size_t cipher_out_bytes() const;
+};
+
+class TlsListener {
+ public:
+  virtual ~TlsListener() = default;
+  virtual void on_established() = 0;
+  // Decrypted bytes from the peer; return false to fail the connection.
+  virtual bool on_app_data(std::span<const std::uint8_t> data) = 0;
+  // A write completed; upstream runs the next emit pass from here.
+  virtual void on_cipher_complete() = 0;
+};
+
+class TlsConnection {
+ public:
+  enum class State { Handshake, Established, Closing, Closed, Failed };
+
+  TlsConnection(SSL_CTX* ctx, const TlsRingConfig& rings, Transport& transport,
+                TlsListener& listener);
+  TlsConnection(const TlsConnection&) = delete;
+  TlsConnection& operator=(const TlsConnection&) = delete;
+
+  // Ciphertext from the peer, any size: fed through the cipher-in ring piece by piece.
+  void feed(std::span<const std::uint8_t> ciphertext);
+  // The completion of the write in flight: must name exactly its span's length.
+  void on_write_complete(std::size_t bytes);
+
+  // Upstream h2_tls_write_chunk: SSL_write_ex straight into the cipher-out ring while the
+  // plaintext ring is empty; on WANT_WRITE the unwritten tail is parked in the plaintext ring.
+  bool write_direct(std::span<const std::uint8_t> plaintext);
+  // Copies into the plaintext ring; it must take every byte.
+  bool write_plaintext(std::span<const std::uint8_t> plaintext, CopySite site);
+  std::size_t plaintext_write_guarantee() const;
+  std::size_t plaintext_pending() const;
+
+  // Upstream tls_drain: encrypt from the plaintext ring and ship, while no write is in flight.
+  void drain();
+  // Sends close_notify as soon as the plaintext ring is empty and no write is in flight.
+  void close_gracefully();
+
+  bool write_in_flight() const { return inflight_ != 0; }
+  std::size_t inflight_bytes() const { return inflight_; }
+  State state() const { return state_; }
+  bool failed() const { return state_ == State::Failed; }
+  const std::string& error() const { return error_; }
+  void fail(std::string reason);
+
+  // Counts (SSL_write calls, records, submissions, parks, copies) go to this record.
+  void attach(PassRecord* record) { record_ = record; }
+  SSL* ssl() const { return ssl_.get(); }
+
+ private:
+  static void on_ssl_message(int write_p, int version, int content_type, const void* buf,
+                             std::size_t len, SSL* ssl, void* arg);
+  void advance();
+  void read_application_data();
+  bool encrypt_step();
+  bool ship_step();
+  bool maybe_send_close_notify();
+  bool park(std::span<const std::uint8_t> tail);
+  bool fail_from_ssl(const char* what, int ret);
+
+  Transport* transport_;
+  TlsListener* listener_;
+  SslPtr ssl_;
+  BioPtr network_;   // ours: cipher-in is its write side, cipher-out is read from it
+  BioPtr pt_;        // producers write the plaintext ring here
+  BioPtr pt_app_;    // the drain reads the plaintext ring here
+  std::size_t inflight_ = 0;
+  bool draining_ = false;
+  bool close_requested_ = false;
+  bool close_notify_sent_ = false;
+  State state_ = State::Handshake;
+  std::string error_;
+  PassRecord* record_ = nullptr;
+};
+
+}  // namespace emitlab
