@@ -131,6 +131,13 @@ int cmd_compare(const CommonFlags& f, const std::string& list) {
   return ok ? 0 : 1;
 }
 
+bool is_command(const CLI::App& app, const std::string& word) {
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == word) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -148,6 +155,10 @@ int main(int argc, char** argv) {
   compare->add_option("--strategies", strategies, "comma-separated strategy specs");
   add_common(*compare, cmp_flags);
 
+  if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
+    std::cerr << "emitlab: unknown command '" << argv[1] << "'; expected one of run, compare\n";
+    return kUsageError;
+  }
   try {
     app.parse(argc, argv);
     if (run->parsed()) return cmd_run(run_flags, strategy);

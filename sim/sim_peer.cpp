@@ -1,0 +1,634 @@
+#include "sim/sim_peer.h"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <utility>
+
+namespace emitlab::sim {
+namespace {
+
+// Large enough that one TLS flight or one 16 KiB record always fits; the peer drains its side
+// after every SSL call, so the ring never has to hold more than one call's output.
+constexpr long kRingSize = 64 * 1024;
+constexpr std::size_t kTlsRecordHeader = 5;
+constexpr std::size_t kReadChunk = 16 * 1024;  // one TLS record of plaintext at most
+constexpr std::string_view kAlpnH2 = "h2";
+
+std::string openssl_errors() {
+  std::string out;
+  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
+    std::array<char, 256> buf{};
+    ERR_error_string_n(e, buf.data(), buf.size());
+    if (!out.empty()) out += "; ";
+    out += buf.data();
+  }
+  return out.empty() ? "no OpenSSL error queued" : out;
+}
+
+std::string ssl_error_text(int ssl_error) {
+  switch (ssl_error) {
+    case SSL_ERROR_SSL:
+      return "SSL_ERROR_SSL: " + openssl_errors();
+    case SSL_ERROR_SYSCALL:
+      return "SSL_ERROR_SYSCALL: " + openssl_errors();
+    default:
+      return "SSL_get_error " + std::to_string(ssl_error) + ": " + openssl_errors();
+  }
+}
+
+std::string h2_error_name(std::uint32_t code) {
+  return std::string(nghttp2_http2_strerror(code)) + " (" + std::to_string(code) + ")";
+}
+
+std::string hex_byte(std::uint8_t b) {
+  std::array<char, 8> buf{};
+  std::snprintf(buf.data(), buf.size(), "0x%02x", b);
+  return buf.data();
+}
+
+std::string field_text(const HeaderField& f) {
+  return "'" + f.name + ": " + f.value + "'";
+}
+
+// nghttp2_nv wants mutable pointers, but with NGHTTP2_NV_FLAG_NONE it copies name and value at
+// submit time and never writes through them.
+nghttp2_nv make_nv(std::string_view name, std::string_view value) {
+  auto* n = reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data()));
+  auto* v = reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data()));
+  return {n, v, name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+std::string_view as_view(const std::uint8_t* p, std::size_t n) {
+  return {reinterpret_cast<const char*>(p), n};
+}
+
+std::string table_difference(std::string_view what, const HeaderTable& got,
+                             const HeaderTable& want) {
+  const std::size_t common = std::min(got.size(), want.size());
+  for (std::size_t i = 0; i < common; ++i) {
+    if (got[i] != want[i]) {
+      return std::string(what) + " " + std::to_string(i) + ": got " + field_text(got[i]) +
+             ", expected " + field_text(want[i]);
+    }
+  }
+  if (got.size() > want.size()) {
+    return std::string(what) + " count: got " + std::to_string(got.size()) + ", expected " +
+           std::to_string(want.size()) + "; unexpected " + field_text(got[common]);
+  }
+  if (got.size() < want.size()) {
+    return std::string(what) + " count: got " + std::to_string(got.size()) + ", expected " +
+           std::to_string(want.size()) + "; missing " + field_text(want[common]);
+  }
+  return {};
+}
+
+std::string body_difference(const std::vector<std::uint8_t>& got,
+                            const std::vector<std::uint8_t>& want) {
+  const auto [g, w] = std::mismatch(got.begin(), got.end(), want.begin(), want.end());
+  if (g != got.end() && w != want.end()) {
+    return "body byte at offset " + std::to_string(g - got.begin()) + ": got " + hex_byte(*g) +
+           ", expected " + hex_byte(*w);
+  }
+  if (got.size() != want.size()) {
+    return "body length: got " + std::to_string(got.size()) + ", expected " +
+           std::to_string(want.size());
+  }
+  return {};
+}
+
+std::string authority_host(const std::string& authority) {
+  return authority.substr(0, authority.rfind(':'));
+}
+
+}  // namespace
+
+// Trampolines from the C callback tables into the peer. They only record and set flags: the
+// peer never calls mem_send/mem_recv (or frees the session) from inside a callback.
+struct PeerCallbacks {
+  static NgCallbacksPtr make_table();
+  static SimPeer& peer(void* user_data) { return *static_cast<SimPeer*>(user_data); }
+
+  static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+    if (frame->hd.type == NGHTTP2_HEADERS) peer(ud).begin_header_block(frame->hd.stream_id);
+    return 0;
+  }
+  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
+                       std::size_t namelen, const std::uint8_t* value, std::size_t valuelen,
+                       std::uint8_t, void* ud) {
+    peer(ud).on_header(frame->hd.stream_id, as_view(name, namelen), as_view(value, valuelen));
+    return 0;
+  }
+  static int on_data_chunk(nghttp2_session*, std::uint8_t, std::int32_t stream_id,
+                           const std::uint8_t* data, std::size_t len, void* ud) {
+    peer(ud).on_data(stream_id, {data, len});
+    return 0;
+  }
+  static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+    peer(ud).on_frame(*frame);
+    return 0;
+  }
+  static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code,
+                             void* ud) {
+    peer(ud).on_stream_close(stream_id, error_code);
+    return 0;
+  }
+  // nghttp2 terminates a session on many protocol errors without any other callback; the
+  // GOAWAY it sends carries the reason as debug data.
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+    if (frame->hd.type == NGHTTP2_GOAWAY) peer(ud).on_goaway_sent(frame->goaway);
+    return 0;
+  }
+  static int on_invalid_frame(nghttp2_session*, const nghttp2_frame* frame, int lib_error,
+                              void* ud) {
+    peer(ud).fail("invalid frame from server (type " + std::to_string(frame->hd.type) +
+                  ", stream " + std::to_string(frame->hd.stream_id) +
+                  "): " + nghttp2_strerror(lib_error));
+    return 0;
+  }
+  static int on_error(nghttp2_session*, int, const char* msg, std::size_t len, void* ud) {
+    peer(ud).last_h2_error_.assign(msg, len);
+    return 0;
+  }
+  static void on_ssl_msg(int write_p, int, int content_type, const void* buf, std::size_t len, SSL*,
+                         void* arg) {
+    peer(arg).on_ssl_msg(write_p, content_type, {static_cast<const std::uint8_t*>(buf), len});
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Construction
+
+SimPeer::SimPeer(SSL_CTX* client_ctx, PeerConfig cfg) : cfg_(std::move(cfg)) {
+  if (init_tls(client_ctx)) init_h2();
+}
+
+SimPeer::~SimPeer() = default;
+
+bool SimPeer::init_tls(SSL_CTX* ctx) {
+  ERR_clear_error();
+  ssl_.reset(SSL_new(ctx));
+  BIO* internal = nullptr;
+  BIO* network = nullptr;
+  if (!ssl_ || BIO_new_bio_pair(&internal, kRingSize, &network, kRingSize) != 1) {
+    fail_tls("TLS setup failed: " + openssl_errors());
+    return false;
+  }
+  net_bio_.reset(network);
+  SSL_set_bio(ssl_.get(), internal, internal);  // one reference, owned by the SSL from here
+  SSL_set_connect_state(ssl_.get());
+  // close_notify_is_last() matches the SSL's record count against records(): that needs the
+  // SSL to read exactly one record at a time.
+  SSL_set_read_ahead(ssl_.get(), 0);
+  SSL_set_msg_callback(ssl_.get(), &PeerCallbacks::on_ssl_msg);
+  SSL_set_msg_callback_arg(ssl_.get(), this);
+  const std::string host = authority_host(cfg_.authority);
+  const auto alpn = std::to_array<unsigned char>({2, 'h', '2'});
+  // SSL_set_alpn_protos returns 0 on success, unlike nearly every other OpenSSL call.
+  if (SSL_set_tlsext_host_name(ssl_.get(), host.c_str()) != 1 ||
+      SSL_set_alpn_protos(ssl_.get(), alpn.data(), alpn.size()) != 0) {
+    fail_tls("TLS setup failed (SNI/ALPN): " + openssl_errors());
+    return false;
+  }
+  return true;
+}
+
+NgCallbacksPtr PeerCallbacks::make_table() {
+  nghttp2_session_callbacks* raw = nullptr;
+  if (nghttp2_session_callbacks_new(&raw) != 0) return nullptr;
+  NgCallbacksPtr cbs{raw};
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs.get(), &on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cbs.get(), &on_header);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs.get(), &on_data_chunk);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs.get(), &on_frame_recv);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs.get(), &on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs.get(), &on_frame_send);
+  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs.get(), &on_invalid_frame);
+  nghttp2_session_callbacks_set_error_callback2(cbs.get(), &on_error);
+  return cbs;
+}
+
+bool SimPeer::init_h2() {
+  const NgCallbacksPtr cbs = PeerCallbacks::make_table();
+  nghttp2_option* raw_opt = nullptr;
+  const int opt_rv = nghttp2_option_new(&raw_opt);
+  const NgOptionPtr opt{raw_opt};
+  if (!cbs || opt_rv != 0) {
+    fail("nghttp2 setup failed: out of memory");
+    return false;
+  }
+  // The windows are opened wide once instead: automatic WINDOW_UPDATEs would make the client's
+  // output depend on how much the server has sent so far. A connection therefore carries at
+  // most 2^31-1 bytes of DATA.
+  nghttp2_option_set_no_auto_window_update(opt.get(), 1);
+  nghttp2_session* raw_session = nullptr;
+  if (nghttp2_session_client_new2(&raw_session, cbs.get(), this, opt.get()) != 0) {
+    fail("nghttp2_session_client_new2 failed");
+    return false;
+  }
+  session_.reset(raw_session);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public driving interface
+
+void SimPeer::start() {
+  if (!tls_dead_) drive_tls();
+}
+
+std::vector<std::uint8_t> SimPeer::take_outbound() {
+  move_tls_output();
+  return std::exchange(outbound_, {});
+}
+
+void SimPeer::on_wire(std::span<const std::uint8_t> ciphertext) {
+  wire_.insert(wire_.end(), ciphertext.begin(), ciphertext.end());
+  parse_records();
+  while (!ciphertext.empty() && !tls_dead_) {
+    const std::size_t room = BIO_ctrl_get_write_guarantee(net_bio_.get());
+    // drive_tls() reads until WANT_READ, which empties the ring; a full ring means a bug here.
+    if (room == 0) {
+      fail_tls("TLS input ring full although the client has read everything");
+      return;
+    }
+    const std::size_t chunk = std::min(room, ciphertext.size());
+    const int n = BIO_write(net_bio_.get(), ciphertext.data(), static_cast<int>(chunk));
+    if (n <= 0) {
+      fail_tls("BIO_write into the TLS input ring failed");
+      return;
+    }
+    ciphertext = ciphertext.subspan(static_cast<std::size_t>(n));
+    drive_tls();
+  }
+}
+
+bool SimPeer::done() const {
+  return over_ || completed_ >= cfg_.requests;
+}
+
+std::size_t SimPeer::responses_failed() const {
+  return (over_ ? cfg_.requests : completed_) - verified_;
+}
+
+bool SimPeer::close_notify_is_last() const {
+  if (!close_notify_received_ || !close_notify_record_ || records_.empty()) return false;
+  const RecordInfo& last = records_.back();
+  return *close_notify_record_ == records_.size() - 1 &&
+         wire_.size() == last.offset + kTlsRecordHeader + last.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS
+
+void SimPeer::parse_records() {
+  while (wire_.size() >= next_record_offset_ + kTlsRecordHeader) {
+    const std::uint8_t* h = wire_.data() + next_record_offset_;
+    const auto length = static_cast<std::uint16_t>((h[3] << 8) | h[4]);
+    const std::uint64_t end = next_record_offset_ + kTlsRecordHeader + length;
+    if (wire_.size() < end) return;  // only complete records are listed
+    records_.push_back({next_record_offset_, h[0], length});
+    next_record_offset_ = end;
+  }
+}
+
+void SimPeer::drive_tls() {
+  if (tls_dead_) return;
+  if (!handshake_done_ && !advance_handshake()) return;
+  read_app_data();
+}
+
+// Returns true once the handshake is complete and HTTP/2 has started.
+bool SimPeer::advance_handshake() {
+  for (;;) {
+    ERR_clear_error();
+    const int rv = SSL_do_handshake(ssl_.get());
+    move_tls_output();
+    if (rv == 1) return on_handshake_complete();
+    const int err = SSL_get_error(ssl_.get(), rv);
+    if (err == SSL_ERROR_WANT_READ) return false;
+    // The output was just drained, so a retry after WANT_WRITE makes progress.
+    if (err != SSL_ERROR_WANT_WRITE) {
+      fail_tls("TLS handshake failed: " + ssl_error_text(err));
+      return false;
+    }
+  }
+}
+
+bool SimPeer::on_handshake_complete() {
+  handshake_done_ = true;
+  const unsigned char* proto = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &proto, &len);
+  const std::string_view selected = proto ? as_view(proto, len) : std::string_view{};
+  if (selected != kAlpnH2) {
+    fail_tls("ALPN: server selected '" + std::string(selected) + "', expected 'h2'");
+    return false;
+  }
+  start_h2();
+  return !tls_dead_;
+}
+
+void SimPeer::read_app_data() {
+  std::array<std::uint8_t, kReadChunk> buf;
+  while (!tls_dead_) {
+    ERR_clear_error();
+    std::size_t n = 0;
+    const int rv = SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &n);
+    move_tls_output();  // a read can make the SSL write (alerts, KeyUpdate replies)
+    if (rv == 1) {
+      app_stream_.insert(app_stream_.end(), buf.begin(), buf.begin() + n);
+      feed_h2({buf.data(), n});
+      continue;
+    }
+    const int err = SSL_get_error(ssl_.get(), rv);
+    if (err == SSL_ERROR_WANT_READ) return;
+    if (err == SSL_ERROR_ZERO_RETURN) return on_close_notify();
+    if (err != SSL_ERROR_WANT_WRITE) return fail_tls("TLS read failed: " + ssl_error_text(err));
+  }
+}
+
+void SimPeer::on_close_notify() {
+  close_notify_received_ = true;
+  tls_dead_ = true;
+  ERR_clear_error();
+  SSL_shutdown(ssl_.get());  // answers with our own close_notify
+  move_tls_output();
+  if (completed_ < cfg_.requests) {
+    fail("server sent close_notify with " + std::to_string(cfg_.requests - completed_) + " of " +
+         std::to_string(cfg_.requests) + " requests incomplete");
+  }
+  end_connection();
+}
+
+bool SimPeer::ssl_write_all(const std::uint8_t* data, std::size_t len) {
+  while (len > 0 && !tls_dead_) {
+    ERR_clear_error();
+    std::size_t n = 0;
+    const int rv = SSL_write_ex(ssl_.get(), data, len, &n);
+    move_tls_output();
+    if (rv == 1) {
+      data += n;
+      len -= n;
+      continue;
+    }
+    // After WANT_WRITE OpenSSL requires the retry with the same buffer, which this loop does.
+    const int err = SSL_get_error(ssl_.get(), rv);
+    if (err != SSL_ERROR_WANT_WRITE) fail_tls("TLS write failed: " + ssl_error_text(err));
+  }
+  return len == 0;
+}
+
+void SimPeer::move_tls_output() {
+  if (!net_bio_) return;
+  for (std::size_t pending = BIO_ctrl_pending(net_bio_.get()); pending > 0;
+       pending = BIO_ctrl_pending(net_bio_.get())) {
+    const std::size_t old = outbound_.size();
+    outbound_.resize(old + pending);
+    const int n = BIO_read(net_bio_.get(), outbound_.data() + old, static_cast<int>(pending));
+    outbound_.resize(old + static_cast<std::size_t>(std::max(n, 0)));
+    if (n <= 0) return;
+  }
+}
+
+void SimPeer::on_ssl_msg(int write_p, int content_type, std::span<const std::uint8_t> msg) {
+  if (write_p != 0) return;
+  if (content_type == SSL3_RT_HEADER) {
+    ++tls_records_read_;
+    return;
+  }
+  const bool close_notify =
+      content_type == SSL3_RT_ALERT && msg.size() >= 2 && msg[1] == SSL_AD_CLOSE_NOTIFY;
+  // The alert is delivered after the header of the record that carried it.
+  if (close_notify && tls_records_read_ > 0) close_notify_record_ = tls_records_read_ - 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP/2
+
+void SimPeer::start_h2() {
+  if (!session_) return;
+  const std::array<nghttp2_settings_entry, 2> settings{{
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, NGHTTP2_MAX_WINDOW_SIZE},
+  }};
+  int rv =
+      nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, settings.data(), settings.size());
+  if (rv == 0) {
+    rv = nghttp2_session_set_local_window_size(session_.get(), NGHTTP2_FLAG_NONE, 0,
+                                               NGHTTP2_MAX_WINDOW_SIZE);
+  }
+  if (rv != 0) return fail(std::string("HTTP/2 start failed: ") + nghttp2_strerror(rv));
+  service_h2();
+}
+
+void SimPeer::feed_h2(std::span<const std::uint8_t> plaintext) {
+  if (!session_ || h2_dead_) return;
+  const auto rv = nghttp2_session_mem_recv(session_.get(), plaintext.data(), plaintext.size());
+  if (rv < 0) {
+    h2_dead_ = true;
+    return fail(std::string("nghttp2_session_mem_recv: ") + nghttp2_strerror(static_cast<int>(rv)));
+  }
+  service_h2();
+}
+
+// Submits due requests and flushes everything nghttp2 has queued. Stream closes can happen
+// inside mem_send, so a flush may make the next batch due: loop until neither has work.
+void SimPeer::service_h2() {
+  if (!session_ || h2_dead_ || !handshake_done_) return;
+  for (;;) {
+    const bool submitted = submit_batch_if_ready();
+    const bool wrote = flush_h2();
+    if (!submitted && !wrote) break;
+  }
+  check_connection_end();
+}
+
+bool SimPeer::flush_h2() {
+  bool wrote = false;
+  while (!tls_dead_ && !h2_dead_) {
+    const std::uint8_t* data = nullptr;
+    const auto n = nghttp2_session_mem_send(session_.get(), &data);
+    if (n < 0) {
+      h2_dead_ = true;
+      fail(std::string("nghttp2_session_mem_send: ") + nghttp2_strerror(static_cast<int>(n)));
+    }
+    // data is valid only until the next mem_send: write it out before asking again.
+    if (n <= 0 || !ssl_write_all(data, static_cast<std::size_t>(n))) break;
+    wrote = true;
+  }
+  return wrote;
+}
+
+bool SimPeer::submit_batch_if_ready() {
+  // The server caps concurrency in its SETTINGS; requests sent before it could be refused.
+  if (over_ || !server_settings_seen_ || goaway_received_ || !open_streams_.empty() ||
+      next_request_index_ >= cfg_.requests) {
+    return false;
+  }
+  const std::uint32_t count =
+      std::min(std::max<std::uint32_t>(cfg_.batch, 1), cfg_.requests - next_request_index_);
+  for (std::uint32_t i = 0; i < count && !over_; ++i) {
+    submit_request(cfg_.first_request_id + next_request_index_++);
+  }
+  return true;
+}
+
+void SimPeer::submit_request(std::uint64_t request_id) {
+  const std::string path = "/r/" + std::to_string(request_id);
+  const std::array<nghttp2_nv, 5> nva{
+      make_nv(":method", "GET"),
+      make_nv(":scheme", "https"),
+      make_nv(":authority", cfg_.authority),
+      make_nv(":path", path),
+      make_nv("user-agent", "emitlab-peer"),
+  };
+  const std::int32_t stream_id =
+      nghttp2_submit_request(session_.get(), nullptr, nva.data(), nva.size(), nullptr, nullptr);
+  if (stream_id < 0) {
+    return fail("nghttp2_submit_request for request " + std::to_string(request_id) + ": " +
+                nghttp2_strerror(stream_id));
+  }
+  StreamResult& r = streams_[stream_id];
+  r.stream_id = stream_id;
+  r.request_id = request_id;
+  open_streams_.insert(stream_id);
+}
+
+void SimPeer::check_connection_end() {
+  if (over_) return;
+  const std::uint32_t incomplete = cfg_.requests - completed_;
+  if (goaway_received_ && open_streams_.empty() && incomplete > 0) {
+    return fail("server sent GOAWAY (last_stream_id " + std::to_string(goaway_last_stream_id_) +
+                ", " + h2_error_name(goaway_error_code_) + ") with " + std::to_string(incomplete) +
+                " of " + std::to_string(cfg_.requests) + " requests incomplete");
+  }
+  if (nghttp2_session_want_read(session_.get()) || nghttp2_session_want_write(session_.get())) {
+    return;
+  }
+  // The session has nothing more to do: after a GOAWAY, or after it terminated on an error.
+  if (incomplete > 0) return fail("HTTP/2 session terminated: " + last_h2_error_);
+  end_connection();
+}
+
+void SimPeer::on_goaway_sent(const nghttp2_goaway& goaway) {
+  last_h2_error_ = "client sent GOAWAY " + h2_error_name(goaway.error_code);
+  if (goaway.opaque_data_len > 0) {
+    last_h2_error_ += ": " + std::string(as_view(goaway.opaque_data, goaway.opaque_data_len));
+  }
+}
+
+StreamResult* SimPeer::find_stream(std::int32_t stream_id) {
+  const auto it = streams_.find(stream_id);
+  return it == streams_.end() ? nullptr : &it->second;
+}
+
+// Once a final status arrived, any further header block is a trailer block. An interim (1xx)
+// response is discarded so that headers() holds the final response only.
+void SimPeer::begin_header_block(std::int32_t stream_id) {
+  StreamResult* r = find_stream(stream_id);
+  if (!r) return;
+  trailer_block_ = r->status >= 200;
+  if (!trailer_block_) {
+    r->status = 0;
+    r->headers.clear();
+  }
+}
+
+void SimPeer::on_header(std::int32_t stream_id, std::string_view name, std::string_view value) {
+  StreamResult* r = find_stream(stream_id);
+  if (!r) return;
+  if (trailer_block_) {
+    r->trailers.push_back({std::string(name), std::string(value)});
+  } else if (name == ":status") {
+    // nghttp2's HTTP checks guarantee three digits; a failed parse leaves 0, a mismatch.
+    std::from_chars(value.data(), value.data() + value.size(), r->status);
+  } else if (!name.starts_with(':')) {
+    r->headers.push_back({std::string(name), std::string(value)});
+  }
+}
+
+void SimPeer::on_data(std::int32_t stream_id, std::span<const std::uint8_t> data) {
+  if (StreamResult* r = find_stream(stream_id))
+    r->body.insert(r->body.end(), data.begin(), data.end());
+}
+
+void SimPeer::on_frame(const nghttp2_frame& frame) {
+  frames_.push_back({frame.hd.type, frame.hd.flags, frame.hd.stream_id, frame.hd.length});
+  StreamResult* r = find_stream(frame.hd.stream_id);
+  switch (frame.hd.type) {
+    case NGHTTP2_SETTINGS:
+      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) == 0) server_settings_seen_ = true;
+      break;
+    case NGHTTP2_GOAWAY:
+      goaway_received_ = true;
+      goaway_last_stream_id_ = frame.goaway.last_stream_id;
+      goaway_error_code_ = frame.goaway.error_code;
+      break;
+    case NGHTTP2_RST_STREAM:
+      if (r) {
+        r->reset = true;
+        r->error_code = frame.rst_stream.error_code;
+      }
+      break;
+    case NGHTTP2_DATA:
+    case NGHTTP2_HEADERS:
+      if (r && (frame.hd.flags & NGHTTP2_FLAG_END_STREAM)) r->end_stream = true;
+      break;
+    default:
+      break;
+  }
+}
+
+void SimPeer::on_stream_close(std::int32_t stream_id, std::uint32_t error_code) {
+  StreamResult* r = find_stream(stream_id);
+  // After the connection ended every open stream already counts as failed.
+  if (!r || over_ || open_streams_.erase(stream_id) == 0) return;
+  if (r->error_code == 0) r->error_code = error_code;
+  r->mismatch = first_difference(*r);
+  r->verified = r->mismatch.empty();
+  ++completed_;
+  if (r->verified) ++verified_;
+}
+
+std::string SimPeer::first_difference(const StreamResult& got) const {
+  if (got.reset) return "stream reset by server: " + h2_error_name(got.error_code);
+  if (got.error_code != 0) return "stream closed with " + h2_error_name(got.error_code);
+  if (!got.end_stream) return "stream closed without END_STREAM";
+  if (!cfg_.expect) return "no expectation configured";
+  const ExpectedResponse want = cfg_.expect(got.request_id);
+  if (got.status != want.status) {
+    return "status: got " + std::to_string(got.status) + ", expected " +
+           std::to_string(want.status);
+  }
+  if (auto d = table_difference("header", got.headers, want.headers); !d.empty()) return d;
+  if (auto d = body_difference(got.body, want.body); !d.empty()) return d;
+  return table_difference("trailer", got.trailers, want.trailers);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcome
+
+void SimPeer::fail(std::string message) {
+  if (!failed_) failure_ = std::move(message);  // the first failure is the cause
+  failed_ = true;
+  end_connection();
+}
+
+void SimPeer::fail_tls(std::string message) {
+  tls_dead_ = true;
+  fail(std::move(message));
+}
+
+void SimPeer::end_connection() {
+  if (over_) return;
+  over_ = true;
+  for (const std::int32_t id : open_streams_) {
+    streams_[id].mismatch = "connection ended before the stream closed";
+  }
+}
+
+}  // namespace emitlab::sim

@@ -1,0 +1,94 @@
+// The emitlab command as a user meets it: exit codes and one-line errors.
+#define BOOST_TEST_MODULE cli
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct Outcome {
+  int status;
+  std::string out;
+};
+
+// Runs emitlab with the given arguments; stderr is folded into the output.
+Outcome emitlab(const std::string& args) {
+  const std::string cmd = std::string(EMITLAB_CLI) + " " + args + " 2>&1";
+  std::FILE* pipe = popen(cmd.c_str(), "r");
+  BOOST_REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  const int raw = pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+std::size_t lines(const std::string& s) {
+  std::size_t n = 0;
+  for (char c : s) n += c == '\n' ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(bad_input_gets_one_line_and_status_2) {
+  const char* cases[][2] = {
+      {"run --strategy gathr", "gathr"},
+      {"run --strategy gather+A9", "A9"},
+      {"run --body 12X", "12X"},
+      {"run --streams 0", "0"},
+      {"run --cipher-ring 17", "17"},
+      {"run --completions maybe", "maybe"},
+      {"run --no-such-flag", "--no-such-flag"},
+      {"compare --strategies drain", "at least two"},
+      {"compare --strategies drain,,gather", "empty"},
+      {"run --streams 2000 --body 1M", "1 GiB"},
+      {"frobnicate", "frobnicate"},
+  };
+  for (const auto& c : cases) {
+    const auto r = emitlab(c[0]);
+    BOOST_TEST_CONTEXT(c[0] << " -> " << r.out) {
+      BOOST_TEST(r.status == 2);
+      BOOST_TEST(lines(r.out) == 1U);
+      BOOST_TEST(r.out.find(c[1]) != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(compare_reports_identical_application_streams_as_json) {
+  const auto r = emitlab("compare --strategies drain,gather --streams 100 --body 3 --json");
+  BOOST_TEST(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  BOOST_REQUIRE(j["strategies"].size() == 2U);
+  for (const auto& s : j["strategies"]) {
+    BOOST_TEST(s["responses_verified"].get<int>() == 100);
+    BOOST_TEST(s["responses_failed"].get<int>() == 0);
+    for (const char* key : {"passes", "ssl_writes", "tls_records", "write_submissions",
+                            "emitter_allocs_per_pass_mean", "emitter_allocs_per_pass_max",
+                            "ref_ops", "wire_bytes", "app_sha256", "wire_sha256"}) {
+      BOOST_TEST(s.contains(key), key);
+    }
+  }
+  const auto& pair = j["pairs"][0];
+  BOOST_TEST(pair["a"] == "drain");
+  BOOST_TEST(pair["b"] == "gather");
+  BOOST_TEST(pair["app_equal"].get<bool>());
+  BOOST_TEST(pair["app_promised"].get<bool>());
+  BOOST_TEST(!pair["wire_promised"].get<bool>());
+  BOOST_TEST(j["strategies"][0]["app_sha256"] == j["strategies"][1]["app_sha256"]);
+}
+
+BOOST_AUTO_TEST_CASE(run_prints_every_figure_and_exits_zero) {
+  const auto r = emitlab("run --strategy gather --streams 5 --body 16K");
+  BOOST_TEST(r.status == 0);
+  for (const char* label : {"responses verified", "responses failed", "passes", "SSL_write calls",
+                            "TLS records", "write submissions", "emitter allocs/pass mean",
+                            "emitter allocs/pass max", "reference operations", "wire bytes",
+                            "app sha256", "wire sha256"}) {
+    BOOST_TEST(r.out.find(label) != std::string::npos, label);
+  }
+}
