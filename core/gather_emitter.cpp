@@ -27,7 +27,7 @@ void GatherEmitter::release_scratch() {
   release_refs();
   entries_.release();
   refs_.release();
-  if (emit_ != emit_inline_.data()) heap_->deallocate(emit_, emit_capacity_, AllocSite::EmitBuffer);
+  if (emit_ != emit_inline_.data()) heap_->deallocate(emit_, AllocSite::EmitBuffer);
   emit_ = emit_inline_.data();
   emit_capacity_ = kEmitBufferInline;
   emit_length_ = 0;
@@ -113,7 +113,7 @@ void GatherEmitter::grow_emit_buffer(std::size_t needed) {
   auto* bigger = static_cast<std::uint8_t*>(heap_->allocate(next, AllocSite::EmitBuffer));
   std::memcpy(bigger, emit_, emit_length_);
   count_copy(record_, CopySite::EmitBuffer, emit_length_);
-  if (emit_ != emit_inline_.data()) heap_->deallocate(emit_, emit_capacity_, AllocSite::EmitBuffer);
+  if (emit_ != emit_inline_.data()) heap_->deallocate(emit_, AllocSite::EmitBuffer);
   emit_ = bigger;
   emit_capacity_ = next;
 }
@@ -133,7 +133,7 @@ void GatherEmitter::flush(EmitContext& ctx) {
   }
   count_copy(&ctx.record, on_heap ? CopySite::HeapStage : CopySite::Stage, total);
   ctx.tls.write_direct({out, total});
-  if (on_heap) heap_->deallocate(out, total, AllocSite::HeapStage);
+  if (on_heap) heap_->deallocate(out, AllocSite::HeapStage);
 }
 
 void GatherEmitter::release_refs() {

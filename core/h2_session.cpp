@@ -1,7 +1,7 @@
 #include "core/h2_session.h"
 
 #include <array>
-#include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -68,7 +68,14 @@ struct H2ServerSession::Callbacks {
       case NGHTTP2_HEADERS:
       case NGHTTP2_DATA:
         if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
-          if (ServerStream* st = s.find(frame->hd.stream_id)) s.listener_->on_request(*st);
+          ServerStream* st = s.find(frame->hd.stream_id);
+          // Nothing may unwind through nghttp2's C frames: a handler that cannot allocate
+          // fails the session instead.
+          try {
+            if (st != nullptr) s.listener_->on_request(*st);
+          } catch (const std::exception&) {
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+          }
         }
         break;
       case NGHTTP2_WINDOW_UPDATE:
@@ -167,34 +174,49 @@ struct H2ServerSession::Callbacks {
 
 namespace {
 
-void* mem_malloc(std::size_t size, void* ud) {
-  if (auto* r = *static_cast<PassRecord**>(ud)) ++r->nghttp2_allocs;
-  return std::malloc(size);
-}
-void mem_free(void* ptr, void* ud) {
-  if (ptr == nullptr) return;
-  if (auto* r = *static_cast<PassRecord**>(ud)) ++r->nghttp2_frees;
-  std::free(ptr);
-}
-void* mem_calloc(std::size_t n, std::size_t size, void* ud) {
-  if (auto* r = *static_cast<PassRecord**>(ud)) ++r->nghttp2_allocs;
-  return std::calloc(n, size);
-}
-void* mem_realloc(void* ptr, std::size_t size, void* ud) {
-  if (auto* r = *static_cast<PassRecord**>(ud)) {
-    if (ptr != nullptr) ++r->nghttp2_frees;
-    if (size != 0) ++r->nghttp2_allocs;
+// nghttp2's allocations go through the connection's Allocator port, counted per pass.
+struct MemHook {
+  static H2ServerSession::MemRoute& route(void* ud) {
+    return *static_cast<H2ServerSession::MemRoute*>(ud);
   }
-  return std::realloc(ptr, size);
-}
+  static AllocTag tag(const H2ServerSession::MemRoute& r) {
+    return {AllocOwner::Nghttp2, AllocSite::GatherList, r.record ? r.record->index : 0};
+  }
+  static void* malloc(std::size_t size, void* ud) {
+    auto& r = route(ud);
+    if (r.record != nullptr) ++r.record->nghttp2_allocs;
+    return r.alloc->allocate(size, tag(r));
+  }
+  static void free(void* ptr, void* ud) {
+    if (ptr == nullptr) return;
+    auto& r = route(ud);
+    if (r.record != nullptr) ++r.record->nghttp2_frees;
+    r.alloc->deallocate(ptr, tag(r));
+  }
+  static void* calloc(std::size_t n, std::size_t size, void* ud) {
+    if (size != 0 && n > SIZE_MAX / size) return nullptr;
+    void* p = malloc(n * size, ud);
+    if (p != nullptr) std::memset(p, 0, n * size);
+    return p;
+  }
+  static void* realloc(void* ptr, std::size_t size, void* ud) {
+    auto& r = route(ud);
+    if (r.record != nullptr) {
+      if (ptr != nullptr) ++r.record->nghttp2_frees;
+      if (size != 0) ++r.record->nghttp2_allocs;
+    }
+    return r.alloc->reallocate(ptr, size, tag(r));
+  }
+};
 
 }  // namespace
 
 nghttp2_mem H2ServerSession::counting_mem(H2ServerSession* self) {
-  return {&self->record_, mem_malloc, mem_free, mem_calloc, mem_realloc};
+  return {&self->mem_route_, MemHook::malloc, MemHook::free, MemHook::calloc, MemHook::realloc};
 }
 
-H2ServerSession::H2ServerSession(SessionListener& listener) : listener_(&listener) {
+H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator)
+    : listener_(&listener), mem_route_{&allocator, nullptr} {
   nghttp2_session_callbacks* raw_cbs = nullptr;
   nghttp2_session_callbacks_new(&raw_cbs);
   NgCallbacksPtr cbs(raw_cbs);

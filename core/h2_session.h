@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 
+#include "core/allocator.h"
 #include "core/header_table.h"
 #include "core/nghttp2_handles.h"
 #include "core/pass_record.h"
@@ -56,7 +57,7 @@ class SessionListener {
 
 class H2ServerSession {
  public:
-  explicit H2ServerSession(SessionListener& listener);
+  H2ServerSession(SessionListener& listener, Allocator& allocator);
   H2ServerSession(const H2ServerSession&) = delete;
   H2ServerSession& operator=(const H2ServerSession&) = delete;
 
@@ -70,7 +71,12 @@ class H2ServerSession {
   nghttp2_session* raw() const { return session_.get(); }
   void attach_sink(EmitSink* sink) { sink_ = sink; }
   bool sink_attached() const { return sink_ != nullptr; }
-  void attach(PassRecord* record) { record_ = record; }
+  void attach(PassRecord* record) { record_ = mem_route_.record = record; }
+  // Where nghttp2's allocations go and which pass they are charged to.
+  struct MemRoute {
+    Allocator* alloc;
+    PassRecord* record;
+  };
   bool in_callback() const { return callback_depth_ > 0; }
   std::size_t open_streams() const { return streams_.size(); }
   std::uint64_t streams_closed() const { return streams_closed_; }
@@ -82,6 +88,7 @@ class H2ServerSession {
   static nghttp2_mem counting_mem(H2ServerSession* self);
 
   SessionListener* listener_;
+  MemRoute mem_route_;
   EmitSink* sink_ = nullptr;
   PassRecord* record_ = nullptr;
   int callback_depth_ = 0;

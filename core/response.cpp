@@ -1,18 +1,23 @@
 #include "core/response.h"
 
+#include <new>
 #include <utility>
 
 namespace emitlab {
+namespace {
+constexpr AllocTag kBodyTag{AllocOwner::Response, AllocSite::GatherList, 0};
+}  // namespace
 
 ResponseObject::ResponseObject(Allocator& alloc, Spec spec, bool immutable)
     : alloc_(&alloc), spec_(std::move(spec)), immutable_(immutable) {
   if (spec_.body_size > 0) {
-    body_ = static_cast<std::uint8_t*>(alloc_->allocate_body(spec_.body_size));
+    body_ = static_cast<std::uint8_t*>(alloc_->allocate(spec_.body_size, kBodyTag));
+    if (body_ == nullptr) throw std::bad_alloc();
   }
 }
 
 ResponseObject::~ResponseObject() {
-  if (body_ != nullptr) alloc_->deallocate_body(body_, spec_.body_size);
+  if (body_ != nullptr) alloc_->deallocate(body_, kBodyTag);
 }
 
 ResponseObject* ResponseObject::create(Allocator& alloc, Spec spec, const BodyFill& fill) {

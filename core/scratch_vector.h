@@ -34,7 +34,7 @@ class ScratchVector {
   std::span<T> items() { return {data_, size_}; }
   void clear() { size_ = 0; }
   void release() {
-    heap_->deallocate(data_, capacity_ * sizeof(T), site_);
+    heap_->deallocate(data_, site_);
     data_ = nullptr;
     size_ = capacity_ = 0;
   }
@@ -44,7 +44,7 @@ class ScratchVector {
     const std::size_t next = capacity_ == 0 ? initial_ : capacity_ * 2;
     T* bigger = static_cast<T*>(heap_->allocate(next * sizeof(T), site_));
     if (size_ > 0) std::memcpy(bigger, data_, size_ * sizeof(T));
-    heap_->deallocate(data_, capacity_ * sizeof(T), site_);
+    heap_->deallocate(data_, site_);
     data_ = bigger;
     capacity_ = next;
   }

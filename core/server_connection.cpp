@@ -1,5 +1,7 @@
 #include "core/server_connection.h"
 
+#include <new>
+#include <string>
 #include <utility>
 
 namespace emitlab {
@@ -26,7 +28,7 @@ ServerConnection::ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config,
       heap_(allocator),
       emitter_(make_emitter(config.strategy, heap_)),
       tls_(ctx, config.rings, transport, *this),
-      session_(std::make_unique<H2ServerSession>(static_cast<SessionListener&>(*this))) {
+      session_(std::make_unique<H2ServerSession>(static_cast<SessionListener&>(*this), allocator)) {
   attach(&outside_);
 }
 
@@ -82,7 +84,12 @@ void ServerConnection::run_pass() {
   record.index = passes_.size();
   attach(&record);
   EmitContext ctx{tls_, *session_, heap_, record};
-  emitter_->run_pass(ctx);
+  try {
+    emitter_->run_pass(ctx);
+  } catch (const std::bad_alloc&) {
+    session_->attach_sink(nullptr);
+    tls_.fail("allocation failed in emit pass " + std::to_string(record.index));
+  }
   attach(&outside_);
   if (observer_) observer_(record);
   if (shutting_down_ && !session_->want_write() && !emitter_->holds_unsent_bytes()) {

@@ -8,7 +8,8 @@
 #include "core/response.h"
 
 using emitlab::Allocator;
-using emitlab::AllocSite;
+using emitlab::AllocOwner;
+using emitlab::AllocTag;
 using emitlab::ResponseObject;
 using emitlab::ResponseRef;
 
@@ -17,19 +18,16 @@ namespace {
 // Counts body allocations so teardown is observable.
 class BodyCounter final : public Allocator {
  public:
-  void* allocate(std::size_t n, AllocSite s, std::uint64_t p) override {
-    return emitlab::system_allocator().allocate(n, s, p);
+  void* allocate(std::size_t n, const AllocTag& t) override {
+    live += t.owner == AllocOwner::Response ? 1 : 0;
+    return emitlab::system_allocator().allocate(n, t);
   }
-  void deallocate(void* q, std::size_t n, AllocSite s, std::uint64_t p) override {
-    emitlab::system_allocator().deallocate(q, n, s, p);
+  void deallocate(void* q, const AllocTag& t) override {
+    live -= t.owner == AllocOwner::Response ? 1 : 0;
+    emitlab::system_allocator().deallocate(q, t);
   }
-  void* allocate_body(std::size_t n) override {
-    ++live;
-    return emitlab::system_allocator().allocate_body(n);
-  }
-  void deallocate_body(void* q, std::size_t n) override {
-    --live;
-    emitlab::system_allocator().deallocate_body(q, n);
+  void* reallocate(void* q, std::size_t n, const AllocTag& t) override {
+    return emitlab::system_allocator().reallocate(q, n, t);
   }
   int live = 0;
 };
