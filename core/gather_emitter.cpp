@@ -50,9 +50,14 @@ void GatherEmitter::run_pass(EmitContext& ctx) {
   if (rv != 0) {
     ctx.tls.fail("nghttp2_session_send failed: " + std::string(nghttp2_strerror(rv)));
   } else {
-    flush(ctx);
+    try {
+      flush(ctx);
+    } catch (const std::bad_alloc&) {
+      ctx.tls.fail("allocation of the heap stage failed in pass " +
+                   std::to_string(ctx.record.index));
+    }
   }
-  end_pass();
+  end_pass();  // references and scratch are returned whatever happened above
   record_ = nullptr;
   ctx.tls.drain();
 }
