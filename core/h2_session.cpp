@@ -1,5 +1,6 @@
 #include "core/h2_session.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -142,11 +143,12 @@ struct H2ServerSession::Callbacks {
     return s.sink_->on_send_data(framehd, length, *static_cast<ServerStream*>(source->ptr));
   }
 
-  static ssize_t read_body(nghttp2_session* session, std::int32_t stream_id, std::uint8_t* buf,
+  static ssize_t read_body(nghttp2_session* session, std::int32_t, std::uint8_t* buf,
                            std::size_t length, std::uint32_t* flags, nghttp2_data_source* source,
                            void* ud) {
     auto& s = self(ud);
     auto& st = *static_cast<ServerStream*>(source->ptr);
+    if (st.streaming) return read_stream_chunks(s, st, buf, length, flags, session);
     const auto body = st.response->body();
     const std::size_t left = body.size() - st.body_offset;
     const std::size_t n = left < length ? left : length;
@@ -155,20 +157,44 @@ struct H2ServerSession::Callbacks {
     } else {
       std::memcpy(buf, body.data() + st.body_offset, n);
       st.body_offset += n;
-      if (s.record_ != nullptr) {
-        s.record_->copied[static_cast<std::size_t>(CopySite::ProviderCopy)] += n;
-      }
+      s.count_copy(n);
     }
-    if (left <= length) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      if (!st.response->trailers().empty() && !st.trailers_submitted) {
-        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        const auto nva = make_nva(st.response->trailers());
-        nghttp2_submit_trailer(session, stream_id, nva.data(), nva.size());
-        st.trailers_submitted = true;
+    if (left <= length) end_of_body(session, st, flags);
+    return static_cast<ssize_t>(n);
+  }
+
+  // Streaming: copy what is queued; DEFERRED while the queue is empty and the body goes on.
+  static ssize_t read_stream_chunks(H2ServerSession& s, ServerStream& st, std::uint8_t* buf,
+                                    std::size_t length, std::uint32_t* flags,
+                                    nghttp2_session* session) {
+    std::size_t n = 0;
+    while (n < length && !st.chunks.empty()) {
+      const auto chunk = st.chunks.front()->body();
+      const std::size_t take = std::min(length - n, chunk.size() - st.chunk_offset);
+      std::memcpy(buf + n, chunk.data() + st.chunk_offset, take);
+      n += take;
+      st.chunk_offset += take;
+      if (st.chunk_offset == chunk.size()) s.pop_chunk(st);
+    }
+    s.count_copy(n);
+    if (st.chunks.empty()) {
+      if (st.body_ended) {
+        end_of_body(session, st, flags);
+      } else if (n == 0) {
+        st.deferred = true;
+        return NGHTTP2_ERR_DEFERRED;
       }
     }
     return static_cast<ssize_t>(n);
+  }
+
+  static void end_of_body(nghttp2_session* session, ServerStream& st, std::uint32_t* flags) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (st.response->trailers().empty() || st.trailers_submitted) return;
+    *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    const auto nva = make_nva(st.response->trailers());
+    nghttp2_submit_trailer(session, st.id, nva.data(), nva.size());
+    st.trailers_submitted = true;
   }
 };
 
@@ -271,23 +297,82 @@ bool H2ServerSession::feed(std::span<const std::uint8_t> data) {
 
 bool H2ServerSession::submit_response(std::int32_t stream_id, ResponseRef response) {
   ServerStream* st = find(stream_id);
-  if (st == nullptr || st->responded || !response) return false;
+  return st != nullptr && submit(*st, std::move(response), false);
+}
+
+bool H2ServerSession::submit_streaming_response(std::int32_t stream_id, ResponseRef head) {
+  ServerStream* st = find(stream_id);
+  return st != nullptr && submit(*st, std::move(head), true);
+}
+
+bool H2ServerSession::submit(ServerStream& st, ResponseRef response, bool streaming) {
+  if (st.responded || !response) return false;
   HeaderTable head;
   head.reserve(response->headers().size() + 1);
   head.push_back({":status", std::to_string(response->status())});
   head.insert(head.end(), response->headers().begin(), response->headers().end());
   const auto nva = make_nva(head);
-  st->response = std::move(response);
-  st->body_offset = 0;
-  st->responded = true;
+  st.response = std::move(response);
+  st.body_offset = 0;
+  st.responded = true;
+  st.streaming = streaming;
   nghttp2_data_provider provider{};
-  provider.source.ptr = st;
+  provider.source.ptr = &st;
   provider.read_callback = &Callbacks::read_body;
-  const bool has_body = !st->response->body().empty() || !st->response->trailers().empty();
-  const int rv = nghttp2_submit_response(session_.get(), stream_id, nva.data(), nva.size(),
+  const bool has_body =
+      streaming || !st.response->body().empty() || !st.response->trailers().empty();
+  const int rv = nghttp2_submit_response(session_.get(), st.id, nva.data(), nva.size(),
                                          has_body ? &provider : nullptr);
   listener_->request_emit();
   return rv == 0;
+}
+
+bool H2ServerSession::append_body_chunk(std::int32_t stream_id, ResponseRef chunk) {
+  ServerStream* st = find(stream_id);
+  if (st == nullptr || !st->streaming || st->body_ended || !chunk) return false;
+  if (chunk->body().empty()) return true;
+  st->chunks.push_back(std::move(chunk));
+  resume_if_deferred(*st);
+  return true;
+}
+
+bool H2ServerSession::end_body(std::int32_t stream_id) {
+  ServerStream* st = find(stream_id);
+  if (st == nullptr || !st->streaming || st->body_ended) return false;
+  st->body_ended = true;
+  resume_if_deferred(*st);
+  return true;
+}
+
+void H2ServerSession::resume_if_deferred(ServerStream& st) {
+  if (st.deferred) {
+    st.deferred = false;
+    nghttp2_session_resume_data(session_.get(), st.id);
+  }
+  listener_->request_emit();
+}
+
+bool H2ServerSession::reset_stream(std::int32_t stream_id, std::uint32_t error_code) {
+  ServerStream* st = find(stream_id);
+  if (st == nullptr) return false;
+  const int rv = nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id,
+                                           error_code);
+  listener_->request_emit();
+  return rv == 0;
+}
+
+void H2ServerSession::count_copy(std::size_t n) {
+  if (record_ != nullptr) record_->copied[static_cast<std::size_t>(CopySite::ProviderCopy)] += n;
+}
+
+void H2ServerSession::pop_chunk(ServerStream& st) {
+  const bool destroyed = st.chunks.front().reset();
+  if (record_ != nullptr) {
+    ++record_->owner_releases;
+    if (destroyed) ++record_->objects_destroyed;
+  }
+  st.chunks.pop_front();
+  st.chunk_offset = 0;
 }
 
 void H2ServerSession::submit_goaway() {

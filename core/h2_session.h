@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <span>
@@ -30,6 +31,13 @@ struct ServerStream {
   bool responded = false;
   bool trailers_submitted = false;
   bool counted_large = false;    // hybrid's per-stream latch
+  // Streaming bodies: chunks queued by the producer, each a refcounted object owned by the
+  // queue until nghttp2 has copied it (as in 597a474, streamed DATA is always copied).
+  bool streaming = false;
+  bool body_ended = false;
+  bool deferred = false;         // the provider returned DEFERRED; a chunk or the end resumes it
+  std::deque<ResponseRef> chunks;
+  std::size_t chunk_offset = 0;  // bytes of chunks.front() already handed over
 };
 
 // Gather's side of nghttp2_session_send (upstream's emit_state).
@@ -64,6 +72,10 @@ class H2ServerSession {
   // Peer bytes (decrypted). Returns false on a fatal nghttp2 error.
   bool feed(std::span<const std::uint8_t> data);
   bool submit_response(std::int32_t stream_id, ResponseRef response);
+  bool submit_streaming_response(std::int32_t stream_id, ResponseRef head);
+  bool append_body_chunk(std::int32_t stream_id, ResponseRef chunk);
+  bool end_body(std::int32_t stream_id);
+  bool reset_stream(std::int32_t stream_id, std::uint32_t error_code);
   void submit_goaway();
 
   bool want_write() const;
@@ -85,6 +97,10 @@ class H2ServerSession {
 
  private:
   struct Callbacks;
+  bool submit(ServerStream& stream, ResponseRef head, bool streaming);
+  void resume_if_deferred(ServerStream& stream);
+  void count_copy(std::size_t bytes);
+  void pop_chunk(ServerStream& stream);
   static nghttp2_mem counting_mem(H2ServerSession* self);
 
   SessionListener* listener_;

@@ -1,5 +1,6 @@
 #include "core/server_connection.h"
 
+#include <algorithm>
 #include <new>
 #include <string>
 #include <utility>
@@ -25,6 +26,7 @@ ServerConnection::ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config,
                                    Allocator& allocator)
     : config_(config),
       handler_(&handler),
+      allocator_(&allocator),
       heap_(allocator),
       emitter_(make_emitter(config.strategy, heap_)),
       tls_(ctx, config.rings, transport, *this),
@@ -62,6 +64,36 @@ void ServerConnection::on_write_complete(std::size_t bytes) {
 bool ServerConnection::submit_response(std::int32_t stream_id, ResponseRef response) {
   Entry entry(*this);
   return session_->submit_response(stream_id, std::move(response));
+}
+
+bool ServerConnection::submit_streaming_response(std::int32_t stream_id, ResponseRef head) {
+  Entry entry(*this);
+  return session_->submit_streaming_response(stream_id, std::move(head));
+}
+
+bool ServerConnection::append_body_chunk(std::int32_t stream_id,
+                                         std::span<const std::uint8_t> bytes) {
+  Entry entry(*this);
+  ResponseObject::Spec spec;
+  spec.body_size = bytes.size();
+  try {
+    ResponseRef chunk(ResponseObject::create(
+        *allocator_, std::move(spec),
+        [bytes](std::span<std::uint8_t> out) { std::copy(bytes.begin(), bytes.end(), out.begin()); }));
+    return session_->append_body_chunk(stream_id, std::move(chunk));
+  } catch (const std::bad_alloc&) {
+    return false;  // the producer decides: retry later or reset the stream
+  }
+}
+
+bool ServerConnection::end_body(std::int32_t stream_id) {
+  Entry entry(*this);
+  return session_->end_body(stream_id);
+}
+
+bool ServerConnection::reset_stream(std::int32_t stream_id, std::uint32_t error_code) {
+  Entry entry(*this);
+  return session_->reset_stream(stream_id, error_code);
 }
 
 void ServerConnection::shutdown() {

@@ -45,6 +45,14 @@ class ServerConnection final : private TlsListener, private SessionListener {
   void on_ciphertext(std::span<const std::uint8_t> ciphertext);
   void on_write_complete(std::size_t bytes);
   bool submit_response(std::int32_t stream_id, ResponseRef response);
+  // Streaming responses: status, headers and trailers come from `head` (its body is ignored);
+  // body chunks follow as they become available (copied into refcounted chunks allocated
+  // through the Allocator port); end_body() ends the body (then trailers, if any).
+  bool submit_streaming_response(std::int32_t stream_id, ResponseRef head);
+  bool append_body_chunk(std::int32_t stream_id, std::span<const std::uint8_t> bytes);
+  bool end_body(std::int32_t stream_id);
+  // Server-side abort of a stream (RST_STREAM), e.g. a handler giving up mid-body.
+  bool reset_stream(std::int32_t stream_id, std::uint32_t error_code);
   // GOAWAY, then close_notify once every frame is out.
   void shutdown();
 
@@ -75,6 +83,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
 
   ConnectionConfig config_;
   RequestHandler* handler_;
+  Allocator* allocator_;
   EmitterHeap heap_;
   std::unique_ptr<Emitter> emitter_;
   TlsConnection tls_;

@@ -1,0 +1,166 @@
+// Streaming responses, trailers and server-side resets through the real emitter.
+#define BOOST_TEST_MODULE streaming
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <string>
+
+#include "core/strategy.h"
+#include "sim/body_pattern.h"
+#include "support/pump.h"
+
+using emitlab::ConnectionConfig;
+using emitlab::ResponseObject;
+using emitlab::ResponseRef;
+using emitlab::ServerConnection;
+using emitlab::ServerStream;
+namespace sim = emitlab::sim;
+
+namespace {
+
+constexpr std::uint64_t kSeed = 11;
+
+std::uint64_t request_id(const ServerStream& st) {
+  for (const auto& h : st.request) {
+    if (h.name == ":path") return std::stoull(h.value.substr(3));
+  }
+  return 0;
+}
+
+ConnectionConfig connection(const char* strategy) {
+  ConnectionConfig c;
+  c.strategy = *emitlab::parse_strategy(strategy).spec;
+  return c;
+}
+
+sim::PeerConfig peer(std::uint32_t requests, std::size_t body, emitlab::HeaderTable trailers) {
+  sim::PeerConfig p;
+  p.requests = requests;
+  p.batch = requests;
+  p.expect = [body, trailers](std::uint64_t id) {
+    sim::ExpectedResponse r;
+    r.headers = {{"x-emitlab-request", std::to_string(id)}};
+    r.body = sim::make_body(kSeed, id, body);
+    r.trailers = trailers;
+    return r;
+  };
+  return p;
+}
+
+ResponseRef head(std::uint64_t id, const emitlab::HeaderTable& trailers) {
+  ResponseObject::Spec spec;
+  spec.headers = {{"x-emitlab-request", std::to_string(id)}};
+  spec.trailers = trailers;
+  return ResponseRef(ResponseObject::create(emitlab::system_allocator(), spec, nullptr));
+}
+
+// Feeds every open stream `chunk` more bytes per step, then ends it.
+struct Producer {
+  std::size_t body;
+  std::size_t chunk;
+  std::map<std::int32_t, std::pair<std::uint64_t, std::size_t>> open;  // stream -> (id, sent)
+
+  void step(ServerConnection& conn) {
+    for (auto it = open.begin(); it != open.end();) {
+      auto& [id, sent] = it->second;
+      const std::size_t n = std::min(chunk, body - sent);
+      const auto bytes = sim::make_body(kSeed, id, body);
+      if (n > 0) BOOST_REQUIRE(conn.append_body_chunk(it->first, {bytes.data() + sent, n}));
+      sent += n;
+      if (sent == body) {
+        BOOST_REQUIRE(conn.end_body(it->first));
+        it = open.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+};
+
+void run_streaming(const char* strategy, std::size_t body, std::size_t chunk,
+                   const emitlab::HeaderTable& trailers) {
+  Producer producer{body, chunk, {}};
+  emitlab::testing::Pump pump(connection(strategy), peer(8, body, trailers),
+                              [&](ServerConnection& conn, ServerStream& st) {
+                                const auto id = request_id(st);
+                                BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, trailers)));
+                                producer.open[st.id] = {id, 0};
+                              });
+  pump.run([&](ServerConnection& conn) {
+    producer.step(conn);
+    pump.set_producing(!producer.open.empty());
+  });
+  BOOST_TEST_CONTEXT(strategy << " body=" << body << " chunk=" << chunk) {
+    BOOST_TEST(!pump.conn().failed(), pump.conn().error());
+    BOOST_TEST(pump.peer().responses_verified() == 8U);
+    BOOST_TEST(pump.peer().close_notify_is_last());
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(streaming_bodies_arrive_byte_exact_in_chunks_over_time) {
+  for (const char* s : {"drain", "gather"}) {
+    run_streaming(s, 0, 100, {});
+    run_streaming(s, 1, 1, {});
+    run_streaming(s, 5000, 333, {});
+    run_streaming(s, 70000, 20000, {});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(trailers_follow_streamed_bodies) {
+  const emitlab::HeaderTable trailers = {{"x-checksum", "abc"}, {"x-done", "1"}};
+  for (const char* s : {"drain", "gather"}) {
+    run_streaming(s, 3000, 1000, trailers);
+    run_streaming(s, 0, 1000, trailers);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(server_reset_mid_body_is_reported_as_reset_not_delivered) {
+  for (const char* s : {"drain", "gather"}) {
+    struct Open {
+      std::uint64_t id;
+      int age = 0;  // steps since the response was submitted
+    };
+    std::map<std::int32_t, Open> open;
+    emitlab::testing::Pump pump(connection(s), peer(4, 100000, {}),
+                                [&](ServerConnection& conn, ServerStream& st) {
+                                  const auto id = request_id(st);
+                                  BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
+                                  open[st.id] = {id};
+                                });
+    pump.run([&](ServerConnection& conn) {
+      for (auto it = open.begin(); it != open.end();) {
+        auto& [stream, o] = *it;
+        const auto bytes = sim::make_body(kSeed, o.id, 100000);
+        ++o.age;
+        if (o.age == 1) conn.append_body_chunk(stream, {bytes.data(), 30000});
+        // Reset request 1 once its first 30000 bytes are out; finish the others.
+        const bool last = o.age == 6;
+        if (last && o.id == 1) conn.reset_stream(stream, 2 /* INTERNAL_ERROR */);
+        if (last && o.id != 1) {
+          conn.append_body_chunk(stream, {bytes.data() + 30000, 70000});
+          conn.end_body(stream);
+        }
+        it = last ? open.erase(it) : std::next(it);
+      }
+      pump.set_producing(!open.empty());
+    });
+    BOOST_TEST_CONTEXT(s) {
+      BOOST_TEST(!pump.conn().failed(), pump.conn().error());
+      BOOST_TEST(pump.peer().responses_verified() == 3U);
+      const auto& streams = pump.peer().streams();
+      std::size_t resets = 0;
+      for (const auto& [id, r] : streams) {
+        if (r.request_id == 1) {
+          BOOST_TEST(r.reset);
+          BOOST_TEST(r.error_code == 2U);
+          BOOST_TEST(!r.verified);
+          BOOST_TEST(r.body.size() == 30000U);
+          ++resets;
+        }
+      }
+      BOOST_TEST(resets == 1U);
+    }
+  }
+}
