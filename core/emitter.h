@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "core/allocator.h"
@@ -18,14 +19,16 @@ struct EmitContext {
   H2ServerSession& session;
   EmitterHeap& heap;
   PassRecord& record;
+  std::uint32_t large_streams_pending = 0;  // hybrid's counter of latched open streams
 };
 
 class Emitter {
  public:
   virtual ~Emitter() = default;
   virtual void run_pass(EmitContext& ctx) = 0;
-  // Inside send/mem_send, right after a stream's END_STREAM or reset.
-  virtual void on_stream_close(ServerStream& /*stream*/, PassRecord* /*record*/) {}
+  // A stream closed: inside a pass (send/mem_send, before the flush) or outside one (a reset
+  // read from the peer, the connection going away). Counts go to `record`.
+  virtual void on_stream_close(ServerStream& /*stream*/, bool /*in_pass*/, PassRecord* /*record*/) {}
   // True while the strategy holds frame bytes nghttp2 already counts as sent (drain's slice).
   virtual bool holds_unsent_bytes() const { return false; }
   // The connection is going away: return retained scratch to the allocator.
@@ -33,5 +36,9 @@ class Emitter {
 };
 
 std::unique_ptr<Emitter> make_emitter(const StrategySpec& spec, EmitterHeap& heap);
+
+// Builds the emitter of a connection; tests and properties inject deliberately broken ones.
+using EmitterFactory =
+    std::function<std::unique_ptr<Emitter>(const StrategySpec& spec, EmitterHeap& heap)>;
 
 }  // namespace emitlab

@@ -15,21 +15,22 @@ void count_copy(PassRecord* rec, CopySite site, std::size_t bytes) {
 
 }  // namespace
 
-GatherEmitter::GatherEmitter(const StrategySpec& spec, EmitterHeap& heap)
+GatherEmitter::GatherEmitter(const StrategySpec& spec, EmitterHeap& heap,
+                             std::unique_ptr<ReleasePolicy> release)
     : spec_(spec),
-      heap_(&heap),
+      lifetime_(spec.reuse_scratch),
+      release_(release ? std::move(release) : make_release_policy(spec.release_at_close, heap)),
       entries_(heap, AllocSite::GatherList, kGatherListInitial),
-      refs_(heap, AllocSite::RefList, kRefListInitial) {}
+      emit_heap_(heap, AllocSite::EmitBuffer),
+      heap_stage_(heap, AllocSite::HeapStage) {}
 
 GatherEmitter::~GatherEmitter() { release_scratch(); }
 
 void GatherEmitter::release_scratch() {
-  release_refs();
+  release_->release_all();
   entries_.release();
-  refs_.release();
-  if (emit_ != emit_inline_.data()) heap_->deallocate(emit_, AllocSite::EmitBuffer);
-  emit_ = emit_inline_.data();
-  emit_capacity_ = kEmitBufferInline;
+  emit_heap_.release();
+  heap_stage_.release();
   emit_length_ = 0;
 }
 
@@ -62,6 +63,12 @@ void GatherEmitter::run_pass(EmitContext& ctx) {
   ctx.tls.drain();
 }
 
+void GatherEmitter::on_stream_close(ServerStream& stream, bool in_pass, PassRecord* record) {
+  if (stream.id == deferred_stream_) deferred_stream_ = 0;  // nghttp2 drops that frame
+  if (record != nullptr && in_pass) ++record->streams_closed;
+  release_->on_stream_close(stream, in_pass, record);
+}
+
 ssize_t GatherEmitter::on_send(std::span<const std::uint8_t> bytes) {
   if (over_cap()) return NGHTTP2_ERR_WOULDBLOCK;
   try {
@@ -76,19 +83,18 @@ ssize_t GatherEmitter::on_send(std::span<const std::uint8_t> bytes) {
 
 int GatherEmitter::on_send_data(const std::uint8_t* framehd, std::size_t length,
                                 ServerStream& stream) {
-  if (over_cap()) return NGHTTP2_ERR_WOULDBLOCK;
+  if (over_cap()) {
+    deferred_stream_ = stream.id;
+    return NGHTTP2_ERR_WOULDBLOCK;
+  }
+  if (stream.id == deferred_stream_) deferred_stream_ = 0;
   try {
     append_bytes({framehd, kFrameHeader});
     if (length > 0) {
+      // The entry points into the body: the release policy keeps it alive past the flush,
+      // because on_stream_close may drop the stream's own reference before this pass flushes.
+      release_->on_slice(stream, *record_);
       entries_.push_back({stream.response->body().data() + stream.body_offset, 0, length});
-      // The entry points into the body: hold a reference until the flush is done, because
-      // on_stream_close may drop the stream's own reference before this pass flushes.
-      refs_.push_back(stream.response.get());
-      if (stream.response->retain()) {
-        ++record_->ref_retains;
-      } else {
-        refs_.items().back() = nullptr;  // immutable body: nothing to release
-      }
     }
   } catch (const std::bad_alloc&) {
     return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -100,8 +106,17 @@ int GatherEmitter::on_send_data(const std::uint8_t* framehd, std::size_t length,
 }
 
 void GatherEmitter::append_bytes(std::span<const std::uint8_t> bytes) {
-  if (emit_length_ + bytes.size() > emit_capacity_) grow_emit_buffer(emit_length_ + bytes.size());
-  std::memcpy(emit_ + emit_length_, bytes.data(), bytes.size());
+  const std::size_t needed = emit_length_ + bytes.size();
+  if (emit_heap_.capacity() == 0 && needed > kEmitBufferInline) {
+    // Heap promotion: the inline buffer's bytes move over once.
+    emit_heap_.reserve(needed, 0, lifetime_.reuse() ? worst_pass() : kEmitBufferInline * 2);
+    std::memcpy(emit_heap_.data(), emit_inline_.data(), emit_length_);
+    count_copy(record_, CopySite::EmitBuffer, emit_length_);
+  } else if (emit_heap_.capacity() > 0) {
+    count_copy(record_, CopySite::EmitBuffer,
+               emit_heap_.reserve(needed, emit_length_, kEmitBufferInline * 2));
+  }
+  std::memcpy(emit_buffer() + emit_length_, bytes.data(), bytes.size());
   count_copy(record_, CopySite::EmitBuffer, bytes.size());
   if (!entries_.empty() && entries_.back().body == nullptr &&
       entries_.back().offset + entries_.back().length == emit_length_) {
@@ -112,50 +127,44 @@ void GatherEmitter::append_bytes(std::span<const std::uint8_t> bytes) {
   emit_length_ += bytes.size();
 }
 
-void GatherEmitter::grow_emit_buffer(std::size_t needed) {
-  std::size_t next = emit_capacity_ * 2;
-  while (next < needed) next *= 2;
-  auto* bigger = static_cast<std::uint8_t*>(heap_->allocate(next, AllocSite::EmitBuffer));
-  std::memcpy(bigger, emit_, emit_length_);
-  count_copy(record_, CopySite::EmitBuffer, emit_length_);
-  if (emit_ != emit_inline_.data()) heap_->deallocate(emit_, AllocSite::EmitBuffer);
-  emit_ = bigger;
-  emit_capacity_ = next;
-}
-
 void GatherEmitter::flush(EmitContext& ctx) {
   if (entries_.empty()) return;
   ctx.record.gather_entries = static_cast<std::uint32_t>(entries_.size());
+  auto source = [this](const GatherEntry& e) {
+    return e.body != nullptr ? e.body : emit_buffer() + e.offset;
+  };
+  if (spec_.fast_path && entries_.size() == 1) {
+    // A2: one contiguous piece needs no stage; the SSL_write calls are the same.
+    ctx.record.fast_path = true;
+    ctx.tls.write_direct({source(entries_.items()[0]), entries_.items()[0].length});
+    return;
+  }
   std::size_t total = 0;
   for (const auto& e : entries_.items()) total += e.length;
   const bool on_heap = total > kStageSize;
-  auto* out = on_heap ? static_cast<std::uint8_t*>(heap_->allocate(total, AllocSite::HeapStage))
-                      : stage_.data();
+  // Per pass the heap stage is exactly the pass; reused, it is sized once for the worst pass.
+  if (on_heap) heap_stage_.reserve(total, 0, lifetime_.reuse() ? worst_pass() : total);
+  std::uint8_t* out = on_heap ? heap_stage_.data() : stage_.data();
   std::size_t at = 0;
   for (const auto& e : entries_.items()) {
-    std::memcpy(out + at, e.body != nullptr ? e.body : emit_ + e.offset, e.length);
+    std::memcpy(out + at, source(e), e.length);
     at += e.length;
   }
   count_copy(&ctx.record, on_heap ? CopySite::HeapStage : CopySite::Stage, total);
   ctx.tls.write_direct({out, total});
-  if (on_heap) heap_->deallocate(out, AllocSite::HeapStage);
 }
 
-void GatherEmitter::release_refs() {
-  for (ResponseObject* obj : refs_.items()) {
-    bool destroyed = false;
-    if (!ResponseObject::release(obj, &destroyed)) continue;
-    if (record_ != nullptr) {
-      ++record_->ref_releases;
-      if (destroyed) ++record_->objects_destroyed;
-    }
-  }
-  refs_.clear();
+std::size_t GatherEmitter::worst_pass() const {
+  return spec_.cap - 1 + kFrameHeader + kStageSize;  // the cap rule: one frame past cap - 1
 }
 
 void GatherEmitter::end_pass() {
-  // As shipped, the lists and a heap emit buffer live for one pass.
-  release_scratch();
+  release_->after_flush(record_);
+  lifetime_.end_pass(entries_, ScratchLifetime::kRetainEntries);
+  release_->end_pass(lifetime_);
+  emit_heap_.end_pass(lifetime_);
+  heap_stage_.end_pass(lifetime_);
+  emit_length_ = 0;
 }
 
 }  // namespace emitlab

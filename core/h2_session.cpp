@@ -283,6 +283,14 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
   nghttp2_session_set_local_window_size(raw, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
 }
 
+H2ServerSession::~H2ServerSession() {
+  while (!streams_.empty()) {
+    auto it = streams_.begin();
+    listener_->on_stream_close(*it->second, NGHTTP2_CANCEL);
+    streams_.erase(it);
+  }
+}
+
 ServerStream* H2ServerSession::find(std::int32_t stream_id) {
   auto it = streams_.find(stream_id);
   return it == streams_.end() ? nullptr : it->second.get();

@@ -31,6 +31,9 @@ struct ServerStream {
   bool responded = false;
   bool trailers_submitted = false;
   bool counted_large = false;    // hybrid's per-stream latch
+  // A3: the emitter's one reference for the whole stream (nullptr for immutable bodies).
+  ResponseObject* emitter_ref = nullptr;
+  bool emitter_ref_taken = false;
   // Streaming bodies: chunks queued by the producer, each a refcounted object owned by the
   // queue until nghttp2 has copied it (as in 597a474, streamed DATA is always copied).
   bool streaming = false;
@@ -66,6 +69,8 @@ class SessionListener {
 class H2ServerSession {
  public:
   H2ServerSession(SessionListener& listener, Allocator& allocator);
+  // Streams still open are closed through the listener (CANCEL) before nghttp2 goes away.
+  ~H2ServerSession();
   H2ServerSession(const H2ServerSession&) = delete;
   H2ServerSession& operator=(const H2ServerSession&) = delete;
 

@@ -63,6 +63,8 @@ PassRecord& PassRecord::operator+=(const PassRecord& o) {
   ref_releases += o.ref_releases;
   owner_releases += o.owner_releases;
   objects_destroyed += o.objects_destroyed;
+  streams_closed += o.streams_closed;
+  streams_started += o.streams_started;
   for (std::size_t i = 0; i < kCopySites; ++i) copied[i] += o.copied[i];
   return *this;
 }

@@ -52,6 +52,28 @@ bool ResponseObject::release(ResponseObject* obj, bool* destroyed) {
   return true;
 }
 
+void ResponseObject::defer_release(ResponseObject*& head) {
+  if (deferred_releases_++ == 0) {
+    release_link_ = head;
+    head = this;
+  }
+}
+
+void ResponseObject::release_deferred(ResponseObject*& head, std::uint32_t* releases,
+                                      std::uint32_t* destroyed) {
+  while (head != nullptr) {
+    ResponseObject* obj = std::exchange(head, head->release_link_);
+    const std::uint32_t n = std::exchange(obj->deferred_releases_, 0);
+    obj->release_link_ = nullptr;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      bool gone = false;
+      release(obj, &gone);
+      ++*releases;
+      *destroyed += gone ? 1 : 0;
+    }
+  }
+}
+
 ResponseRef& ResponseRef::operator=(ResponseRef&& o) noexcept {
   if (this != &o) {
     reset();

@@ -35,6 +35,13 @@ class ResponseObject {
   // Returns true when a reference was really dropped; *destroyed tells whether it was the last.
   static bool release(ResponseObject* obj, bool* destroyed);
 
+  // A3's release queue is intrusive, so a stream closing inside a pass never allocates:
+  // the object links itself into `head` (once, however many releases it defers).
+  void defer_release(ResponseObject*& head);
+  // Releases every deferred reference of the list; returns how many, and counts teardowns.
+  static void release_deferred(ResponseObject*& head, std::uint32_t* releases,
+                               std::uint32_t* destroyed);
+
   bool immutable() const { return immutable_; }
   int status() const { return spec_.status; }
   const HeaderTable& headers() const { return spec_.headers; }
@@ -52,6 +59,8 @@ class ResponseObject {
   Spec spec_;
   std::uint8_t* body_ = nullptr;
   std::uint32_t refs_ = 1;
+  std::uint32_t deferred_releases_ = 0;
+  ResponseObject* release_link_ = nullptr;
   bool immutable_;
 };
 

@@ -24,14 +24,22 @@ class ServerConnection::Entry {
 ServerConnection::ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config,
                                    Transport& transport, RequestHandler& handler,
                                    Allocator& allocator)
-    : config_(config),
+    : config_(with_safe_rings(config)),
       handler_(&handler),
       allocator_(&allocator),
       heap_(allocator),
-      emitter_(make_emitter(config.strategy, heap_)),
-      tls_(ctx, config.rings, transport, *this),
+      emitter_(config.emitter_factory ? config.emitter_factory(config.strategy, heap_)
+                                      : make_emitter(config.strategy, heap_)),
+      tls_(ctx, config_.rings, transport, *this),
       session_(std::make_unique<H2ServerSession>(static_cast<SessionListener&>(*this), allocator)) {
   attach(&outside_);
+}
+
+ConnectionConfig ServerConnection::with_safe_rings(ConnectionConfig config) {
+  const std::size_t needed =
+      min_plaintext_ring(config.strategy, config.rings.cipher_out_bytes());
+  if (config.rings.plaintext_ring < needed) config.rings.plaintext_ring = needed;
+  return config;
 }
 
 ServerConnection::~ServerConnection() {
@@ -63,12 +71,24 @@ void ServerConnection::on_write_complete(std::size_t bytes) {
 
 bool ServerConnection::submit_response(std::int32_t stream_id, ResponseRef response) {
   Entry entry(*this);
+  // Upstream pins before nghttp2_submit_response, whatever its result.
+  if (response && response->body().size() > config_.strategy.threshold) latch_large(stream_id);
   return session_->submit_response(stream_id, std::move(response));
 }
 
 bool ServerConnection::submit_streaming_response(std::int32_t stream_id, ResponseRef head) {
   Entry entry(*this);
-  return session_->submit_streaming_response(stream_id, std::move(head));
+  const bool ok = session_->submit_streaming_response(stream_id, std::move(head));
+  if (ok) latch_large(stream_id);  // size unknown: always large
+  return ok;
+}
+
+void ServerConnection::latch_large(std::int32_t stream_id) {
+  if (config_.strategy.base != StrategyBase::Hybrid) return;
+  ServerStream* st = session_->find(stream_id);
+  if (st == nullptr || st->counted_large) return;
+  st->counted_large = true;
+  ++large_streams_pending_;
 }
 
 bool ServerConnection::append_body_chunk(std::int32_t stream_id,
@@ -115,7 +135,7 @@ void ServerConnection::run_pass() {
   PassRecord& record = passes_.emplace_back();
   record.index = passes_.size();
   attach(&record);
-  EmitContext ctx{tls_, *session_, heap_, record};
+  EmitContext ctx{tls_, *session_, heap_, record, large_streams_pending_};
   try {
     emitter_->run_pass(ctx);
   } catch (const std::bad_alloc&) {
@@ -148,7 +168,11 @@ void ServerConnection::on_request(ServerStream& stream) { handler_->on_request(*
 void ServerConnection::request_emit() { emit_scheduled_ = true; }
 
 void ServerConnection::on_stream_close(ServerStream& stream, std::uint32_t) {
-  emitter_->on_stream_close(stream, current_);
+  if (stream.counted_large && large_streams_pending_ > 0) {
+    --large_streams_pending_;
+    stream.counted_large = false;
+  }
+  emitter_->on_stream_close(stream, current_ != &outside_, current_);
 }
 
 }  // namespace emitlab

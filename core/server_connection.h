@@ -31,7 +31,9 @@ class RequestHandler {
 
 struct ConnectionConfig {
   StrategySpec strategy;
+  // The plaintext ring grows to min_plaintext_ring() for the strategy's cap (A4's safety rule).
   TlsRingConfig rings;
+  EmitterFactory emitter_factory;  // empty: make_emitter
 };
 
 class ServerConnection final : private TlsListener, private SessionListener {
@@ -59,6 +61,8 @@ class ServerConnection final : private TlsListener, private SessionListener {
   bool failed() const { return tls_.failed(); }
   const std::string& error() const { return tls_.error(); }
   bool closed() const { return tls_.state() == TlsConnection::State::Closed; }
+  // Hybrid's latch counter: open streams latched as large (always 0 for other bases).
+  std::uint32_t large_streams_pending() const { return large_streams_pending_; }
   const ConnectionConfig& config() const { return config_; }
   const std::vector<PassRecord>& passes() const { return passes_; }
   // Work done outside passes: the handshake, completions' drains, stream setup.
@@ -80,6 +84,8 @@ class ServerConnection final : private TlsListener, private SessionListener {
   void on_request(ServerStream& stream) override;
   void request_emit() override;
   void on_stream_close(ServerStream& stream, std::uint32_t error_code) override;
+  void latch_large(std::int32_t stream_id);
+  static ConnectionConfig with_safe_rings(ConnectionConfig config);
 
   ConnectionConfig config_;
   RequestHandler* handler_;
@@ -95,6 +101,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
   int depth_ = 0;
   bool emit_scheduled_ = false;
   bool shutting_down_ = false;
+  std::uint32_t large_streams_pending_ = 0;
 };
 
 }  // namespace emitlab

@@ -81,23 +81,68 @@ SpecParse parse_strategy(std::string_view text) {
     pos = next;
   }
   std::string why;
-  if (!strategy_implemented(spec, &why)) return failure(text, text, why);
+  if (!strategy_valid(spec, &why)) return failure(text, text, why);
   return {spec, {}};
 }
 
-bool strategy_implemented(const StrategySpec& spec, std::string* why) {
+bool strategy_valid(const StrategySpec& spec, std::string* why) {
   const bool options = spec.reuse_scratch || spec.fast_path || spec.release_at_close;
-  const bool params = spec.cap != StrategySpec::kDefaultCap ||
-                      spec.threshold != StrategySpec::kDefaultThreshold;
-  if (spec.base == StrategyBase::Drain && (options || params)) {
+  const bool cap_set = spec.cap != StrategySpec::kDefaultCap;
+  const bool threshold_set = spec.threshold != StrategySpec::kDefaultThreshold;
+  if (spec.base == StrategyBase::Drain && (options || cap_set || threshold_set)) {
     *why = "drain takes no options or parameters";
     return false;
   }
-  if (spec.base == StrategyBase::Hybrid || options || params) {
-    *why = "not implemented in this build (drain and gather are)";
+  if (threshold_set && spec.base != StrategyBase::Hybrid) {
+    *why = "@threshold applies to hybrid only";
+    return false;
+  }
+  if (spec.cap < StrategySpec::kMinCap || spec.cap > StrategySpec::kMaxCap) {
+    *why = "@cap must be from 4K to 256K";
     return false;
   }
   return true;
+}
+
+std::size_t min_plaintext_ring(const StrategySpec& spec, std::size_t cipher_out_bytes) {
+  constexpr std::size_t kMaxFrame = 16384 + 9;
+  constexpr std::size_t kRecordPlain = 16384;
+  constexpr std::size_t kRecordWire = 16384 + 22;
+  if (spec.base == StrategyBase::Drain) return 0;
+  const std::size_t worst_pass = spec.cap - 1 + kMaxFrame;
+  const std::size_t absorbed = (cipher_out_bytes / kRecordWire) * kRecordPlain;
+  return worst_pass > absorbed ? worst_pass - absorbed : 0;
+}
+
+const std::vector<CatalogEntry>& strategy_catalog() {
+  static const std::vector<CatalogEntry> kCatalog = {
+      {"drain", "base",
+       "mem_send into a 16649-byte buffer, BIO_write into the plaintext ring while it "
+       "guarantees a whole buffer, then the TLS drain; zero emitter allocations"},
+      {"gather", "base",
+       "session_send with send callbacks; frames and NO_COPY body slices gathered per pass, "
+       "byte cap checked before each append, copied into a 16 KiB (or heap) stage, one "
+       "SSL_write_ex loop; skips the pass while a write is in flight (upstream 597a474 + #29)"},
+      {"hybrid", "base",
+       "drain while no stream above the threshold (or streaming) is open, gather otherwise; "
+       "pinned to drain while drain's slice is parked, to gather while gather's deferred "
+       "NO_COPY frame is pending"},
+      {"A1", "option",
+       "reuse the gather list, reference list, heap emit buffer and heap stage across passes "
+       "(bounded: 4096 entries, 2048 references, 278537 bytes each buffer; freed at close)"},
+      {"A2", "option",
+       "a pass that is one contiguous entry is written straight from it, without the stage"},
+      {"A3", "option",
+       "one reference per stream, taken at its first DATA slice and released after the flush "
+       "of the pass in which the stream closes (queued, never inside session_send)"},
+      {"cap", "parameter",
+       "@cap=SIZE, 4K..256K, default 16K: gather's byte cap; the plaintext ring grows to hold "
+       "the worst-case parked tail (cap - 1 + 16393 minus what the cipher-out ring absorbs)"},
+      {"threshold", "parameter",
+       "@threshold=SIZE, default 2K, hybrid only: bodies above it latch the connection to "
+       "gather while their stream is open"},
+  };
+  return kCatalog;
 }
 
 Promise promise_between(const StrategySpec& a, const StrategySpec& b, bool input_independent) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace emitlab {
 
@@ -15,6 +16,8 @@ std::string_view to_string(StrategyBase base);
 struct StrategySpec {
   static constexpr std::size_t kDefaultCap = 16384;       // gather as first shipped (597a474)
   static constexpr std::size_t kDefaultThreshold = 2048;  // hybrid's large-stream threshold
+  static constexpr std::size_t kMinCap = 4 * 1024;
+  static constexpr std::size_t kMaxCap = 256 * 1024;
 
   StrategyBase base = StrategyBase::Drain;
   bool reuse_scratch = false;     // A1
@@ -34,8 +37,23 @@ struct SpecParse {
 };
 SpecParse parse_strategy(std::string_view text);
 
-// Which options this build implements; a spec naming another one is refused by the parser.
-bool strategy_implemented(const StrategySpec& spec, std::string* why);
+// Combinations that make no sense (options on drain, a threshold without hybrid, a cap out of
+// range) are refused by the parser with the reason here.
+bool strategy_valid(const StrategySpec& spec, std::string* why);
+
+// A4's safety rule. A gather pass carries at most cap - 1 + 16393 bytes (the cap is checked
+// before each append; the largest frame is a full DATA frame). When it parks, the cipher-out
+// ring (empty at the start of a gather pass, thanks to the entry gate) has taken 16384
+// plaintext bytes per whole 16406-byte record it holds; the rest must fit the plaintext ring.
+std::size_t min_plaintext_ring(const StrategySpec& spec, std::size_t cipher_out_bytes);
+
+// What `emitlab strategies` lists: every base, option and parameter with what it does.
+struct CatalogEntry {
+  std::string name;
+  std::string kind;  // base | option | parameter
+  std::string what;
+};
+const std::vector<CatalogEntry>& strategy_catalog();
 
 // What two strategies promise each other.
 struct Promise {

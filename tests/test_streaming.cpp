@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <map>
+#include <vector>
 #include <string>
 
 #include "core/strategy.h"
@@ -94,13 +95,19 @@ void run_streaming(const char* strategy, std::size_t body, std::size_t chunk,
     BOOST_TEST(!pump.conn().failed(), pump.conn().error());
     BOOST_TEST(pump.peer().responses_verified() == 8U);
     BOOST_TEST(pump.peer().close_notify_is_last());
+    BOOST_TEST(pump.conn().large_streams_pending() == 0U);
   }
 }
+
+const std::vector<const char*> kStrategies = {
+    "drain",           "gather",        "gather+A1",          "gather+A2",
+    "gather+A3",       "gather+A1+A2+A3", "gather+A1+A3@cap=64K", "hybrid",
+    "hybrid+A1+A2+A3", "hybrid@threshold=4K"};
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(streaming_bodies_arrive_byte_exact_in_chunks_over_time) {
-  for (const char* s : {"drain", "gather"}) {
+  for (const char* s : kStrategies) {
     run_streaming(s, 0, 100, {});
     run_streaming(s, 1, 1, {});
     run_streaming(s, 5000, 333, {});
@@ -110,14 +117,14 @@ BOOST_AUTO_TEST_CASE(streaming_bodies_arrive_byte_exact_in_chunks_over_time) {
 
 BOOST_AUTO_TEST_CASE(trailers_follow_streamed_bodies) {
   const emitlab::HeaderTable trailers = {{"x-checksum", "abc"}, {"x-done", "1"}};
-  for (const char* s : {"drain", "gather"}) {
+  for (const char* s : kStrategies) {
     run_streaming(s, 3000, 1000, trailers);
     run_streaming(s, 0, 1000, trailers);
   }
 }
 
 BOOST_AUTO_TEST_CASE(server_reset_mid_body_is_reported_as_reset_not_delivered) {
-  for (const char* s : {"drain", "gather"}) {
+  for (const char* s : kStrategies) {
     struct Open {
       std::uint64_t id;
       int age = 0;  // steps since the response was submitted
@@ -148,7 +155,7 @@ BOOST_AUTO_TEST_CASE(server_reset_mid_body_is_reported_as_reset_not_delivered) {
     });
     BOOST_TEST_CONTEXT(s) {
       BOOST_TEST(!pump.conn().failed(), pump.conn().error());
-      BOOST_TEST(pump.peer().responses_verified() == 3U);
+      BOOST_TEST(pump.peer().responses_verified() == 3U, pump.peer().failure());
       const auto& streams = pump.peer().streams();
       std::size_t resets = 0;
       for (const auto& [id, r] : streams) {

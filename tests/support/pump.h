@@ -44,6 +44,7 @@ class Pump final : public Transport, public RequestHandler {
         progress = true;
       }
       if (on_step) on_step(conn_);
+      progress = progress || !pending_.empty();  // the step's producer may have started a write
       if (peer_.done() && !shutdown && !conn_.failed()) {
         conn_.shutdown();
         shutdown = progress = true;

@@ -1,0 +1,19 @@
+#include "core/hybrid_emitter.h"
+
+namespace emitlab {
+
+void HybridEmitter::run_pass(EmitContext& ctx) {
+  if (drain_.holds_unsent_bytes() && gather_.holds_deferred_frame()) {
+    ctx.tls.fail("invariant: drain's parked slice and gather's deferred frame at once");
+    return;
+  }
+  const bool use_drain = drain_.holds_unsent_bytes() ||
+                         (ctx.large_streams_pending == 0 && !gather_.holds_deferred_frame());
+  if (use_drain) {
+    drain_.run_pass(ctx);
+  } else {
+    gather_.run_pass(ctx);
+  }
+}
+
+}  // namespace emitlab

@@ -1,0 +1,32 @@
+// HYBRID (upstream 76e2c7c + 18f51b2): drain while no large stream is pending, gather
+// otherwise. Streams with a body above the threshold, and every streaming response, are
+// latched into a per-connection counter at submit and unlatched at stream close. Two pins keep
+// a pass from switching under a half-sent frame: drain stays while its parked slice holds bytes
+// (#224), and gather stays while nghttp2 holds a NO_COPY DATA frame gather deferred at the cap
+// (the direction upstream leaves unpinned). A1..A4 apply to the gather passes.
+#pragma once
+
+#include "core/drain_emitter.h"
+#include "core/gather_emitter.h"
+
+namespace emitlab {
+
+class HybridEmitter final : public Emitter {
+ public:
+  HybridEmitter(const StrategySpec& spec, EmitterHeap& heap,
+                std::unique_ptr<ReleasePolicy> release = nullptr)
+      : gather_(spec, heap, std::move(release)) {}
+
+  void run_pass(EmitContext& ctx) override;
+  void on_stream_close(ServerStream& stream, bool in_pass, PassRecord* record) override {
+    gather_.on_stream_close(stream, in_pass, record);
+  }
+  bool holds_unsent_bytes() const override { return drain_.holds_unsent_bytes(); }
+  void release_scratch() override { gather_.release_scratch(); }
+
+ private:
+  DrainEmitter drain_;
+  GatherEmitter gather_;
+};
+
+}  // namespace emitlab

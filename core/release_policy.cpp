@@ -1,0 +1,92 @@
+#include "core/release_policy.h"
+
+#include <utility>
+
+namespace emitlab {
+namespace {
+
+constexpr std::size_t kRefListInitial = 32;
+
+// Takes a reference if the object is refcounted; immutable bodies need none.
+ResponseObject* retain_counted(ResponseObject* object, PassRecord& record) {
+  if (!object->retain()) return nullptr;
+  ++record.ref_retains;
+  return object;
+}
+
+class PerSliceRelease final : public ReleasePolicy {
+ public:
+  explicit PerSliceRelease(EmitterHeap& heap) : refs_(heap, AllocSite::RefList, kRefListInitial) {}
+  ~PerSliceRelease() override { release_all(); }
+
+  void on_slice(ServerStream& stream, PassRecord& record) override {
+    refs_.push_back(nullptr);  // may throw: reserve the slot before taking the reference
+    refs_.back() = retain_counted(stream.response.get(), record);
+  }
+  void on_stream_close(ServerStream&, bool, PassRecord*) override {}
+  void after_flush(PassRecord* record) override {
+    for (ResponseObject* obj : refs_.items()) release_counted(obj, record);
+    refs_.clear();
+  }
+  void end_pass(const ScratchLifetime& lifetime) override {
+    lifetime.end_pass(refs_, ScratchLifetime::kRetainRefs);
+  }
+  void release_all() override {
+    after_flush(nullptr);
+    refs_.release();
+  }
+
+ private:
+  ScratchVector<ResponseObject*> refs_;
+};
+
+class AtCloseRelease final : public ReleasePolicy {
+ public:
+  ~AtCloseRelease() override { release_all(); }
+
+  void on_slice(ServerStream& stream, PassRecord& record) override {
+    if (stream.emitter_ref_taken) return;
+    stream.emitter_ref = retain_counted(stream.response.get(), record);
+    stream.emitter_ref_taken = true;
+    ++record.streams_started;
+  }
+  void on_stream_close(ServerStream& stream, bool in_pass, PassRecord* record) override {
+    ResponseObject* held = std::exchange(stream.emitter_ref, nullptr);
+    if (held == nullptr) return;
+    if (in_pass) {
+      held->defer_release(queue_);  // a gather entry may still point into the body
+    } else {
+      release_counted(held, record);  // outside a pass no gather entry exists
+    }
+  }
+  void after_flush(PassRecord* record) override {
+    std::uint32_t releases = 0;
+    std::uint32_t destroyed = 0;
+    ResponseObject::release_deferred(queue_, &releases, &destroyed);
+    if (record != nullptr) {
+      record->ref_releases += releases;
+      record->objects_destroyed += destroyed;
+    }
+  }
+  void end_pass(const ScratchLifetime&) override {}
+  void release_all() override { after_flush(nullptr); }
+
+ private:
+  ResponseObject* queue_ = nullptr;  // intrusive: closing a stream never allocates
+};
+
+}  // namespace
+
+void release_counted(ResponseObject* object, PassRecord* record) {
+  bool destroyed = false;
+  if (!ResponseObject::release(object, &destroyed) || record == nullptr) return;
+  ++record->ref_releases;
+  if (destroyed) ++record->objects_destroyed;
+}
+
+std::unique_ptr<ReleasePolicy> make_release_policy(bool at_stream_close, EmitterHeap& heap) {
+  if (at_stream_close) return std::make_unique<AtCloseRelease>();
+  return std::make_unique<PerSliceRelease>(heap);
+}
+
+}  // namespace emitlab
