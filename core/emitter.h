@@ -31,6 +31,8 @@ class Emitter {
   virtual void on_stream_close(ServerStream& /*stream*/, bool /*in_pass*/, PassRecord* /*record*/) {}
   // True while the strategy holds frame bytes nghttp2 already counts as sent (drain's slice).
   virtual bool holds_unsent_bytes() const { return false; }
+  // True while nghttp2 holds a NO_COPY DATA frame this strategy refused at its cap.
+  virtual bool holds_deferred_frame() const { return false; }
   // The connection is going away: return retained scratch to the allocator.
   virtual void release_scratch() {}
 };

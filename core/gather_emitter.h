@@ -38,7 +38,7 @@ class GatherEmitter final : public Emitter, private EmitSink {
   void release_scratch() override;
   // nghttp2 holds a NO_COPY DATA frame this emitter refused at the cap: only a gather pass
   // may continue it (a drain pass would meet it with no sink and fail the session).
-  bool holds_deferred_frame() const { return deferred_stream_ != 0; }
+  bool holds_deferred_frame() const override { return deferred_stream_ != 0; }
 
  private:
   struct GatherEntry {

@@ -291,6 +291,12 @@ H2ServerSession::~H2ServerSession() {
   }
 }
 
+std::uint32_t H2ServerSession::latched_open_streams() const {
+  std::uint32_t n = 0;
+  for (const auto& [id, st] : streams_) n += st->counted_large ? 1 : 0;
+  return n;
+}
+
 ServerStream* H2ServerSession::find(std::int32_t stream_id) {
   auto it = streams_.find(stream_id);
   return it == streams_.end() ? nullptr : it->second.get();

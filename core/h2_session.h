@@ -96,6 +96,7 @@ class H2ServerSession {
   };
   bool in_callback() const { return callback_depth_ > 0; }
   std::size_t open_streams() const { return streams_.size(); }
+  std::uint32_t latched_open_streams() const;
   std::uint64_t streams_closed() const { return streams_closed_; }
   std::uint64_t streams_reset() const { return streams_reset_; }
   ServerStream* find(std::int32_t stream_id);

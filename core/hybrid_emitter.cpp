@@ -4,7 +4,7 @@ namespace emitlab {
 
 void HybridEmitter::run_pass(EmitContext& ctx) {
   if (drain_.holds_unsent_bytes() && gather_.holds_deferred_frame()) {
-    ctx.tls.fail("invariant: drain's parked slice and gather's deferred frame at once");
+    ctx.tls.violation(Rule::HybridPin, "drain's parked slice and gather's deferred frame at once");
     return;
   }
   const bool use_drain = drain_.holds_unsent_bytes() ||

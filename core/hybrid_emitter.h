@@ -22,6 +22,7 @@ class HybridEmitter final : public Emitter {
     gather_.on_stream_close(stream, in_pass, record);
   }
   bool holds_unsent_bytes() const override { return drain_.holds_unsent_bytes(); }
+  bool holds_deferred_frame() const override { return gather_.holds_deferred_frame(); }
   void release_scratch() override { gather_.release_scratch(); }
 
  private:

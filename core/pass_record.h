@@ -42,6 +42,11 @@ struct PassRecord {
   PassKind kind = PassKind::Drain;
   bool skipped = false;  // gather's entry gate found a write in flight
   bool fast_path = false;  // A2 wrote the pass straight from its single entry
+  // State at the end of the pass, for the switch and latch rules (P5, P6).
+  bool drain_slice_parked = false;      // drain's cursor holds bytes nghttp2 counts as sent
+  bool gather_frame_deferred = false;   // nghttp2 holds a NO_COPY frame gather refused
+  std::uint32_t latch_counter = 0;      // hybrid's counter
+  std::uint32_t latched_open = 0;       // open streams with the latch set
 
   std::uint64_t bytes = 0;           // HTTP/2 plaintext produced by this pass
   std::uint32_t frames = 0;          // frames nghttp2 reported sent

@@ -33,6 +33,7 @@ ServerConnection::ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config,
       tls_(ctx, config_.rings, transport, *this),
       session_(std::make_unique<H2ServerSession>(static_cast<SessionListener&>(*this), allocator)) {
   attach(&outside_);
+  tls_.set_invariant_log(&invariants_);
 }
 
 ConnectionConfig ServerConnection::with_safe_rings(ConnectionConfig config) {
@@ -135,6 +136,9 @@ void ServerConnection::run_pass() {
   PassRecord& record = passes_.emplace_back();
   record.index = passes_.size();
   attach(&record);
+  if (session_->in_callback()) {
+    tls_.violation(Rule::NoSendInCallback, "emit pass requested inside an nghttp2 callback");
+  }
   EmitContext ctx{tls_, *session_, heap_, record, large_streams_pending_};
   try {
     emitter_->run_pass(ctx);
@@ -142,6 +146,10 @@ void ServerConnection::run_pass() {
     session_->attach_sink(nullptr);
     tls_.fail("allocation failed in emit pass " + std::to_string(record.index));
   }
+  record.drain_slice_parked = emitter_->holds_unsent_bytes();
+  record.gather_frame_deferred = emitter_->holds_deferred_frame();
+  record.latch_counter = large_streams_pending_;
+  record.latched_open = session_->latched_open_streams();
   attach(&outside_);
   if (observer_) observer_(record);
   if (shutting_down_ && !session_->want_write() && !emitter_->holds_unsent_bytes()) {

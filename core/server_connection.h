@@ -15,6 +15,7 @@
 #include "core/allocator.h"
 #include "core/emitter.h"
 #include "core/h2_session.h"
+#include "core/invariants.h"
 #include "core/strategy.h"
 #include "core/tls_connection.h"
 
@@ -64,6 +65,8 @@ class ServerConnection final : private TlsListener, private SessionListener {
   // Hybrid's latch counter: open streams latched as large (always 0 for other bases).
   std::uint32_t large_streams_pending() const { return large_streams_pending_; }
   const ConnectionConfig& config() const { return config_; }
+  // Broken safety rules (core/invariants.h), in the order they happened.
+  const std::vector<Violation>& violations() const { return invariants_.violations(); }
   const std::vector<PassRecord>& passes() const { return passes_; }
   // Work done outside passes: the handshake, completions' drains, stream setup.
   const PassRecord& outside_passes() const { return outside_; }
@@ -94,6 +97,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
   std::unique_ptr<Emitter> emitter_;
   TlsConnection tls_;
   std::unique_ptr<H2ServerSession> session_;
+  InvariantLog invariants_;
   PassRecord outside_;
   PassRecord* current_ = nullptr;
   std::vector<PassRecord> passes_;

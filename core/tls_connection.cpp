@@ -60,6 +60,36 @@ void TlsConnection::on_ssl_message(int write_p, int, int content_type, const voi
   }
 }
 
+void TlsConnection::violation(Rule rule, std::string detail) {
+  if (log_ != nullptr) log_->report(rule, record_ != nullptr ? record_->index : 0, detail);
+  fail("invariant " + std::string(to_string(rule)) + ": " + detail);
+}
+
+int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::size_t* written,
+                             bool direct) {
+  if (inflight_ != 0) {
+    violation(Rule::NoEncryptWhileInFlight, std::to_string(len) + " bytes to encrypt, " +
+                                                std::to_string(inflight_) + " in flight");
+    return 0;
+  }
+  if (direct && plaintext_pending() > 0) {
+    violation(Rule::ParkedFirst, "direct write with " + std::to_string(plaintext_pending()) +
+                                     " parked bytes ahead");
+    return 0;
+  }
+  if (len < retry_at_least_) {
+    violation(Rule::RetryLength, "retry of " + std::to_string(len) + " bytes, " +
+                                     std::to_string(retry_at_least_) + " pending");
+    return 0;
+  }
+  if (record_ != nullptr) ++record_->ssl_writes;
+  ERR_clear_error();
+  const int r = SSL_write_ex(ssl_.get(), data, len, written);
+  // With partial writes one call carries at most one record, which stays pending on WANT_WRITE.
+  retry_at_least_ = r == 1 ? 0 : std::min<std::size_t>(len, 16384);
+  return r;
+}
+
 void TlsConnection::fail(std::string reason) {
   if (state_ == State::Failed) return;
   state_ = State::Failed;
@@ -128,26 +158,20 @@ void TlsConnection::read_application_data() {
 
 bool TlsConnection::write_direct(std::span<const std::uint8_t> plaintext) {
   if (failed()) return false;
-  if (inflight_ != 0) {
-    fail("invariant: direct SSL_write while a write is in flight");
-    return false;
-  }
   if (plaintext_pending() > 0) return park(plaintext);
   std::size_t off = 0;
-  while (off < plaintext.size()) {
+  while (off < plaintext.size() && !failed()) {
     std::size_t written = 0;
-    ERR_clear_error();
-    if (record_ != nullptr) ++record_->ssl_writes;
-    const int r =
-        SSL_write_ex(ssl_.get(), plaintext.data() + off, plaintext.size() - off, &written);
+    const int r = ssl_write(plaintext.data() + off, plaintext.size() - off, &written, true);
     if (r == 1) {
       off += written;
       continue;
     }
+    if (failed()) return false;
     if (is_retry(SSL_get_error(ssl_.get(), r))) return park(plaintext.subspan(off));
     return fail_from_ssl("SSL_write_ex", r);
   }
-  return true;
+  return !failed();
 }
 
 bool TlsConnection::park(std::span<const std::uint8_t> tail) {
@@ -163,8 +187,13 @@ bool TlsConnection::write_plaintext(std::span<const std::uint8_t> plaintext, Cop
   if (plaintext.empty()) return true;
   const std::size_t room = plaintext_write_guarantee();
   if (room < plaintext.size()) {
-    fail("plaintext ring full: " + std::to_string(plaintext.size()) + " bytes to write, " +
-         std::to_string(room) + " free");
+    const std::string detail = std::to_string(plaintext.size()) + " bytes to write, " +
+                               std::to_string(room) + " free in the plaintext ring";
+    if (site == CopySite::Park) {
+      violation(Rule::ParkFits, detail);
+    } else {
+      fail("plaintext ring full: " + detail);
+    }
     return false;
   }
   BIO_write(pt_.get(), plaintext.data(), static_cast<int>(plaintext.size()));
@@ -197,9 +226,9 @@ bool TlsConnection::encrypt_step() {
   const int n = BIO_nread0(pt_app_.get(), &span);
   if (n <= 0) return false;
   std::size_t written = 0;
-  ERR_clear_error();
-  if (record_ != nullptr) ++record_->ssl_writes;
-  const int r = SSL_write_ex(ssl_.get(), span, static_cast<std::size_t>(n), &written);
+  const int r = ssl_write(reinterpret_cast<const std::uint8_t*>(span),
+                          static_cast<std::size_t>(n), &written, false);
+  if (failed()) return false;
   if (r == 1) {
     BIO_nread(pt_app_.get(), &span, static_cast<int>(written));
     return true;
@@ -213,6 +242,7 @@ bool TlsConnection::ship_step() {
   char* span = nullptr;
   const int n = BIO_nread0(network_.get(), &span);
   if (n <= 0) return false;
+  if (inflight_ != 0) violation(Rule::OneWriteInFlight, "second submission");
   inflight_ = static_cast<std::size_t>(n);
   if (record_ != nullptr) ++record_->write_submissions;
   transport_->submit({reinterpret_cast<const std::uint8_t*>(span), inflight_});
@@ -221,8 +251,8 @@ bool TlsConnection::ship_step() {
 
 void TlsConnection::on_write_complete(std::size_t bytes) {
   if (inflight_ == 0 || bytes != inflight_) {
-    fail("invariant: completion of " + std::to_string(bytes) + " bytes with " +
-         std::to_string(inflight_) + " in flight");
+    violation(Rule::CompletionSpan, "completion of " + std::to_string(bytes) + " bytes with " +
+                                        std::to_string(inflight_) + " in flight");
     return;
   }
   char* span = nullptr;

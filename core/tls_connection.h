@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 
+#include "core/invariants.h"
 #include "core/ossl_handles.h"
 #include "core/pass_record.h"
 #include "core/transport.h"
@@ -72,6 +73,9 @@ class TlsConnection {
 
   // Counts (SSL_write calls, records, submissions, parks, copies) go to this record.
   void attach(PassRecord* record) { record_ = record; }
+  void set_invariant_log(InvariantLog* log) { log_ = log; }
+  // Records a broken rule and fails the connection.
+  void violation(Rule rule, std::string detail);
   SSL* ssl() const { return ssl_.get(); }
 
  private:
@@ -84,6 +88,8 @@ class TlsConnection {
   bool maybe_send_close_notify();
   bool park(std::span<const std::uint8_t> tail);
   bool fail_from_ssl(const char* what, int ret);
+  // Every SSL_write_ex goes through here, where P2 and P3 are checked.
+  int ssl_write(const std::uint8_t* data, std::size_t len, std::size_t* written, bool direct);
 
   Transport* transport_;
   TlsListener* listener_;
@@ -98,6 +104,8 @@ class TlsConnection {
   State state_ = State::Handshake;
   std::string error_;
   PassRecord* record_ = nullptr;
+  InvariantLog* log_ = nullptr;
+  std::size_t retry_at_least_ = 0;  // after WANT_WRITE: the record OpenSSL holds pending
 };
 
 }  // namespace emitlab
