@@ -103,9 +103,16 @@ struct H2ServerSession::Callbacks {
     return 0;
   }
 
-  static int on_frame_send(nghttp2_session*, const nghttp2_frame*, void* ud) {
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
     auto& s = self(ud);
     if (s.record_ != nullptr) ++s.record_->frames;
+    // nghttp2 ends a session on its own (a peer protocol error, an allocation failure while
+    // packing) by sending GOAWAY with an error: the connection has failed.
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR &&
+        s.error_.empty()) {
+      s.error_ = "HTTP/2 session terminated with GOAWAY " +
+                 std::string(nghttp2_http2_strerror(frame->goaway.error_code));
+    }
     return 0;
   }
 
@@ -279,8 +286,10 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 4096},
       {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, 16384},
   }};
-  nghttp2_submit_settings(raw, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
-  nghttp2_session_set_local_window_size(raw, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+  if (nghttp2_submit_settings(raw, NGHTTP2_FLAG_NONE, settings.data(), settings.size()) != 0 ||
+      nghttp2_session_set_local_window_size(raw, NGHTTP2_FLAG_NONE, 0, kConnectionWindow) != 0) {
+    error_ = "could not queue the server's SETTINGS and connection window";
+  }
 }
 
 H2ServerSession::~H2ServerSession() {
@@ -338,7 +347,17 @@ bool H2ServerSession::submit(ServerStream& st, ResponseRef response, bool stream
   const int rv = nghttp2_submit_response(session_.get(), st.id, nva.data(), nva.size(),
                                          has_body ? &provider : nullptr);
   listener_->request_emit();
+  if (rv != 0) refuse(st);
   return rv == 0;
+}
+
+void H2ServerSession::refuse(ServerStream& st) {
+  // A stream nobody can answer must end: reset it, or give the session up.
+  if (nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, st.id,
+                                NGHTTP2_INTERNAL_ERROR) != 0 &&
+      error_.empty()) {
+    error_ = "could not respond to or reset stream " + std::to_string(st.id);
+  }
 }
 
 bool H2ServerSession::append_body_chunk(std::int32_t stream_id, ResponseRef chunk) {
@@ -372,6 +391,7 @@ bool H2ServerSession::reset_stream(std::int32_t stream_id, std::uint32_t error_c
   const int rv = nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id,
                                            error_code);
   listener_->request_emit();
+  if (rv != 0 && error_.empty()) error_ = "could not reset stream " + std::to_string(stream_id);
   return rv == 0;
 }
 

@@ -83,6 +83,8 @@ class H2ServerSession {
   bool reset_stream(std::int32_t stream_id, std::uint32_t error_code);
   void submit_goaway();
 
+  // Why the session cannot go on (setup refused, nghttp2 terminated it); empty while healthy.
+  const std::string& error() const { return error_; }
   bool want_write() const;
   bool want_read() const;
   nghttp2_session* raw() const { return session_.get(); }
@@ -105,6 +107,7 @@ class H2ServerSession {
   struct Callbacks;
   bool submit(ServerStream& stream, ResponseRef head, bool streaming);
   void resume_if_deferred(ServerStream& stream);
+  void refuse(ServerStream& stream);
   void count_copy(std::size_t bytes);
   void pop_chunk(ServerStream& stream);
   static nghttp2_mem counting_mem(H2ServerSession* self);
@@ -116,6 +119,7 @@ class H2ServerSession {
   int callback_depth_ = 0;
   std::uint64_t streams_closed_ = 0;
   std::uint64_t streams_reset_ = 0;
+  std::string error_;
   // Streams are keyed by id (deterministic order); nodes are stable for nghttp2's pointers.
   std::map<std::int32_t, std::unique_ptr<ServerStream>> streams_;
   NgSessionPtr session_;

@@ -103,7 +103,9 @@ bool ServerConnection::append_body_chunk(std::int32_t stream_id,
         [bytes](std::span<std::uint8_t> out) { std::copy(bytes.begin(), bytes.end(), out.begin()); }));
     return session_->append_body_chunk(stream_id, std::move(chunk));
   } catch (const std::bad_alloc&) {
-    return false;  // the producer decides: retry later or reset the stream
+    // A lost chunk can never be delivered: the stream ends in a reset, not a short body.
+    session_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
+    return false;
   }
 }
 
@@ -129,6 +131,16 @@ void ServerConnection::run_scheduled() {
     emit_scheduled_ = false;
     run_pass();
   }
+  close_if_session_over();
+}
+
+void ServerConnection::close_if_session_over() {
+  // A session that wants neither to read nor to write is over (GOAWAY exchanged, or nghttp2
+  // ended it): its last frames are out, so the TLS connection closes after them.
+  if (tls_.state() != TlsConnection::State::Established || emitter_->holds_unsent_bytes()) return;
+  if (session_->want_read() || session_->want_write()) return;
+  shutting_down_ = true;
+  tls_.close_gracefully();
 }
 
 void ServerConnection::run_pass() {

@@ -59,8 +59,9 @@ class ServerConnection final : private TlsListener, private SessionListener {
   // GOAWAY, then close_notify once every frame is out.
   void shutdown();
 
-  bool failed() const { return tls_.failed(); }
-  const std::string& error() const { return tls_.error(); }
+  // The TLS connection failed, or the HTTP/2 session cannot go on.
+  bool failed() const { return tls_.failed() || !session_->error().empty(); }
+  const std::string& error() const { return tls_.failed() ? tls_.error() : session_->error(); }
   bool closed() const { return tls_.state() == TlsConnection::State::Closed; }
   // Hybrid's latch counter: open streams latched as large (always 0 for other bases).
   std::uint32_t large_streams_pending() const { return large_streams_pending_; }
@@ -79,6 +80,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
   class Entry;  // unwinds into the scheduled passes
 
   void run_scheduled();
+  void close_if_session_over();
   void run_pass();
   void attach(PassRecord* record);
   void on_established() override;
