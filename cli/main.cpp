@@ -1,52 +1,41 @@
-// emitlab: run emit strategies in the deterministic world and compare what they deliver.
+// emitlab: run emit strategies in the deterministic world, compare what they deliver, and
+// replay a run from its token.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <time.h>
+
+#include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/options.h"
 #include "cli/report.h"
-#include "core/byte_size.h"
 #include "core/strategy.h"
+#include "sim/openssl_mem.h"
+#include "sim/pcap_writer.h"
+#include "sim/replay.h"
 #include "sim/summary.h"
+#include "sim/trace.h"
 #include "sim/world.h"
 
 namespace {
 
 using emitlab::StrategySpec;
+using emitlab::cli::UsageError;
 namespace sim = emitlab::sim;
 namespace cli = emitlab::cli;
 
 constexpr int kUsageError = 2;
-constexpr std::size_t kMaxPayload = std::size_t{1} << 30;  // the peer opens a 2 GiB window
 
-struct UsageError {
-  std::string message;
-};
-
-struct CommonFlags {
-  std::uint32_t streams = 100;
-  std::string body = "3";
-  std::uint64_t seed = 1;
-  std::size_t cipher_ring = 0;
-  std::string completions = "async";
-  bool json = false;
-};
-
-void add_common(CLI::App& cmd, CommonFlags& f) {
-  cmd.add_option("--streams", f.streams, "concurrent streams (and requests) on one connection")
-      ->check(CLI::Range(1U, 100000U));
-  cmd.add_option("--body", f.body, "body size of every response: bytes, or N with K/KiB/M/MiB");
-  cmd.add_option("--seed", f.seed, "seed of the world (TLS randomness and body bytes)");
-  cmd.add_option("--cipher-ring", f.cipher_ring,
-                 "cipher-out ring of K x 17408 bytes, K = 1..16 (default 64 KiB)")
-      ->check(CLI::Range(1, 16));
-  cmd.add_option("--completions", f.completions,
-                 "sync: a write completes inside its submit; async: one step later")
-      ->check(CLI::IsMember({"sync", "async"}));
-  cmd.add_flag("--json", f.json, "print JSON");
+// The host's CPU time: the world's own speed, never part of a run's figures or hashes.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 StrategySpec parse_spec_or_throw(const std::string& text) {
@@ -55,34 +44,85 @@ StrategySpec parse_spec_or_throw(const std::string& text) {
   return *parsed.spec;
 }
 
-sim::RunConfig make_config(const CommonFlags& f, const StrategySpec& spec) {
-  const auto body = emitlab::parse_byte_size(f.body);
-  if (!body) {
-    throw UsageError{"bad --body '" + f.body + "': expected bytes or N with K/KiB/M/MiB"};
+// The files a run writes besides its summary.
+class Outputs {
+ public:
+  explicit Outputs(const cli::OutputFlags& f) {
+    cli::check_outputs(f);
+    if (!f.trace.empty()) {
+      trace_file_ = open(f.trace, "--trace");
+      trace_ = std::make_unique<sim::TraceWriter>(*trace_file_);
+    }
+    if (!f.pcap.empty()) {
+      keylog_file_ = open(f.keylog, "--keylog");
+      try {
+        pcap_ = std::make_unique<sim::PcapWriter>(f.pcap);
+      } catch (const std::exception& e) {
+        throw UsageError{"bad --pcap '" + f.pcap + "': " + e.what()};
+      }
+    }
   }
-  if (*body > kMaxPayload / f.streams) {
-    throw UsageError{"--streams " + std::to_string(f.streams) + " x --body " + f.body +
-                     " exceeds 1 GiB of response bodies on one connection"};
+  void attach(sim::RunOptions& o) {
+    if (trace_) o.observers.push_back(trace_.get());
+    if (pcap_) o.observers.push_back(pcap_.get());
+    if (keylog_file_) {
+      std::ofstream* out = keylog_file_.get();
+      o.keylog = [out](std::string_view line) { *out << line << '\n'; };
+    }
   }
-  sim::RunConfig c;
-  c.strategy = spec;
-  c.streams = f.streams;
-  c.body_size = *body;
-  c.seed = f.seed;
-  c.cipher_ring_records = f.cipher_ring;
-  c.completions = f.completions == "sync" ? sim::Completions::Sync : sim::Completions::NextStep;
-  return c;
+
+ private:
+  static std::unique_ptr<std::ofstream> open(const std::string& path, const char* flag) {
+    auto f = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+    if (!*f) throw UsageError{std::string("bad ") + flag + " '" + path + "': cannot be written"};
+    return f;
+  }
+  std::unique_ptr<std::ofstream> trace_file_;
+  std::unique_ptr<sim::TraceWriter> trace_;
+  std::unique_ptr<std::ofstream> keylog_file_;
+  std::unique_ptr<sim::PcapWriter> pcap_;
+};
+
+sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions options,
+                               sim::RunResult* keep = nullptr) {
+  options.keep_bytes = false;   // hashed as they pass; a 100 x 10,000 run keeps no streams
+  options.keep_bodies = false;  // verified as they arrive
+  const double start = cpu_seconds();
+  sim::RunResult run = sim::run_world(scenario, options);
+  const double cpu = cpu_seconds() - start;
+  sim::Summary s = sim::summarize(run);
+  s.cpu_seconds = cpu;
+  s.responses_per_cpu_second = cpu > 0 ? static_cast<double>(s.responses_verified) / cpu : 0;
+  if (keep != nullptr) *keep = std::move(run);
+  return s;
 }
 
-int cmd_run(const CommonFlags& f, const std::string& strategy) {
-  const auto config = make_config(f, parse_spec_or_throw(strategy));
-  const auto summary = sim::summarize(sim::run_world(config));
-  if (f.json) {
-    std::cout << cli::to_json(summary).dump(2) << '\n';
+void print(const sim::Summary& s, bool json) {
+  if (json) {
+    std::cout << cli::to_json(s).dump(2) << '\n';
   } else {
-    cli::print_summary(std::cout, summary);
+    cli::print_summary(std::cout, s);
   }
-  return summary.failure.empty() && summary.responses_failed == 0 ? 0 : 1;
+}
+
+bool good(const sim::Summary& s) { return s.failure.empty() && s.responses_failed == 0; }
+
+int cmd_run(const cli::CommonFlags& f, const cli::OutputFlags& out, CLI::App& cmd,
+            const std::string& strategy) {
+  sim::Scenario scenario = cli::make_scenario(f, sim::Pacing::ClosedLoop);
+  if (cmd.count("--strategy") > 0 || f.scenario_file.empty()) {
+    scenario.strategy = parse_spec_or_throw(strategy);
+  }
+  if (f.print_scenario) {
+    std::cout << sim::canonical_json(scenario) << '\n';
+    return 0;
+  }
+  Outputs outputs(out);
+  sim::RunOptions options;
+  outputs.attach(options);
+  const sim::Summary s = run_and_summarize(scenario, options);
+  print(s, out.json);
+  return good(s) ? 0 : 1;
 }
 
 std::vector<StrategySpec> parse_list(const std::string& list) {
@@ -101,17 +141,29 @@ std::vector<StrategySpec> parse_list(const std::string& list) {
   return specs;
 }
 
-int cmd_compare(const CommonFlags& f, const std::string& list) {
+int cmd_compare(const cli::CommonFlags& f, bool json, const std::string& list) {
   const auto specs = parse_list(list);
+  sim::Scenario scenario = cli::make_scenario(f, sim::Pacing::Lockstep);
+  scenario.strategy = specs.front();
+  if (f.print_scenario) {
+    std::cout << sim::canonical_json(scenario) << '\n';
+    return 0;
+  }
   std::vector<sim::Summary> runs;
-  for (const auto& spec : specs) runs.push_back(sim::summarize(sim::run_world(make_config(f, spec))));
+  double cpu = 0;
+  for (const auto& spec : specs) {
+    scenario.strategy = spec;
+    runs.push_back(run_and_summarize(scenario, {}));
+    cpu += runs.back().cpu_seconds;
+  }
+  // Only a run whose input cannot depend on timing promises equal application streams.
+  const bool input_independent = scenario.input_independent();
   std::vector<cli::PairVerdict> pairs;
   bool ok = true;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    ok = ok && runs[i].failure.empty() && runs[i].responses_failed == 0;
+    ok = ok && good(runs[i]);
     for (std::size_t j = i + 1; j < runs.size(); ++j) {
-      // The foundation's peer sends in lockstep: its input never depends on timing.
-      const auto promise = emitlab::promise_between(specs[i], specs[j], true);
+      const auto promise = emitlab::promise_between(specs[i], specs[j], input_independent);
       cli::PairVerdict p{runs[i].strategy, runs[j].strategy,
                          runs[i].app_sha256 == runs[j].app_sha256,
                          runs[i].wire_sha256 == runs[j].wire_sha256, promise.same_app_stream,
@@ -120,8 +172,11 @@ int cmd_compare(const CommonFlags& f, const std::string& list) {
       pairs.push_back(p);
     }
   }
-  if (f.json) {
-    nlohmann::json j{{"strategies", nlohmann::json::array()}, {"pairs", nlohmann::json::array()}};
+  if (json) {
+    nlohmann::json j{{"strategies", nlohmann::json::array()},
+                     {"pairs", nlohmann::json::array()},
+                     {"input_independent", input_independent},
+                     {"host", {{"cpu_seconds", cpu}}}};
     for (const auto& s : runs) j["strategies"].push_back(cli::to_json(s));
     for (const auto& p : pairs) j["pairs"].push_back(cli::to_json(p));
     std::cout << j.dump(2) << '\n';
@@ -129,6 +184,31 @@ int cmd_compare(const CommonFlags& f, const std::string& list) {
     cli::print_comparison(std::cout, runs, pairs);
   }
   return ok ? 0 : 1;
+}
+
+int cmd_replay(const std::string& text, const cli::OutputFlags& out) {
+  auto parsed = sim::decode(text);
+  if (!parsed.token) throw UsageError{parsed.error};
+  const sim::ReplayToken& token = *parsed.token;
+  const sim::BuildIdentity here = sim::this_build();
+  if (!(token.build == here)) {
+    throw UsageError{"replay token from another build (" + token.build.text() +
+                     "); this build is " + here.text() + ": its run would not reproduce"};
+  }
+  Outputs outputs(out);
+  sim::RunOptions options;
+  outputs.attach(options);
+  std::optional<sim::ListChoices> recorded;
+  if (token.choices) {
+    recorded.emplace(*token.choices);
+    options.choices = &*recorded;
+  }
+  sim::RunResult run;
+  sim::Summary s = run_and_summarize(token.scenario, options, &run);
+  const std::string mismatch = sim::replay_mismatch(token, run);
+  if (!mismatch.empty() && s.failure.empty()) s.failure = mismatch;
+  print(s, out.json);
+  return good(s) && mismatch.empty() ? 0 : 1;
 }
 
 bool is_command(const CLI::App& app, const std::string& word) {
@@ -141,28 +221,43 @@ bool is_command(const CLI::App& app, const std::string& word) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything else touches OpenSSL: its allocations can only be counted from the start.
+  sim::install_openssl_mem_hooks();
   CLI::App app{"emitlab: HTTP/2-over-TLS emit strategies in a deterministic world"};
   app.require_subcommand(1);
-  CommonFlags run_flags;
+
+  cli::CommonFlags run_flags;
+  cli::OutputFlags run_out;
   std::string strategy = "drain";
   auto* run = app.add_subcommand("run", "run one strategy and print its figures");
   run->add_option("--strategy", strategy, "strategy spec, e.g. drain or gather");
-  add_common(*run, run_flags);
+  cli::add_common(*run, run_flags);
+  cli::add_outputs(*run, run_out);
 
-  CommonFlags cmp_flags;
+  cli::CommonFlags cmp_flags;
+  bool cmp_json = false;
   std::string strategies = "drain,gather";
   auto* compare = app.add_subcommand("compare", "run strategies on one workload and compare");
   compare->add_option("--strategies", strategies, "comma-separated strategy specs");
-  add_common(*compare, cmp_flags);
+  cli::add_common(*compare, cmp_flags);
+  compare->add_flag("--json", cmp_json, "print JSON");
+
+  std::string token;
+  cli::OutputFlags replay_out;
+  auto* replay = app.add_subcommand("replay", "rerun a run from its replay token");
+  replay->add_option("token", token, "the replay token of a summary")->required();
+  cli::add_outputs(*replay, replay_out);
 
   if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
-    std::cerr << "emitlab: unknown command '" << argv[1] << "'; expected one of run, compare\n";
+    std::cerr << "emitlab: unknown command '" << argv[1]
+              << "'; expected one of run, compare, replay\n";
     return kUsageError;
   }
   try {
     app.parse(argc, argv);
-    if (run->parsed()) return cmd_run(run_flags, strategy);
-    return cmd_compare(cmp_flags, strategies);
+    if (run->parsed()) return cmd_run(run_flags, run_out, *run, strategy);
+    if (replay->parsed()) return cmd_replay(token, replay_out);
+    return cmd_compare(cmp_flags, cmp_json, strategies);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -21,6 +21,8 @@ struct PairVerdict {
   bool broken() const { return (app_promised && !app_equal) || (wire_promised && !wire_equal); }
 };
 
+// Every deterministic figure, plus "host": {cpu_seconds, responses_per_cpu_second}, the one
+// part that measures the machine rather than the run.
 nlohmann::json to_json(const sim::Summary& s);
 nlohmann::json to_json(const PairVerdict& p);
 void print_summary(std::ostream& out, const sim::Summary& s);

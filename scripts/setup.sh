@@ -6,7 +6,9 @@ packages=(
   g++ cmake ninja-build pkg-config git
   libssl-dev libnghttp2-dev
   librapidcheck-dev libboost-test-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libpcap-dev
+  libcli11-dev nlohmann-json3-dev libpcap-dev zlib1g-dev
+  tshark
+  valgrind python3 python3-matplotlib
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -17,6 +19,9 @@ if ((${#missing[@]})); then
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # tshark's package asks whether non-root users may capture; answer no, without a prompt.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" |
+    "${sudo_cmd[@]}" debconf-set-selections
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "setup: all dependencies present"

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "core/header_table.h"
+
 namespace emitlab::sim {
 namespace {
 
@@ -86,25 +88,22 @@ std::string table_difference(std::string_view what, const HeaderTable& got,
   return {};
 }
 
-std::string body_difference(const std::vector<std::uint8_t>& got,
-                            const std::vector<std::uint8_t>& want) {
-  const auto [g, w] = std::mismatch(got.begin(), got.end(), want.begin(), want.end());
-  if (g != got.end() && w != want.end()) {
-    return "body byte at offset " + std::to_string(g - got.begin()) + ": got " + hex_byte(*g) +
-           ", expected " + hex_byte(*w);
-  }
-  if (got.size() != want.size()) {
-    return "body length: got " + std::to_string(got.size()) + ", expected " +
-           std::to_string(want.size());
-  }
-  return {};
-}
-
 std::string authority_host(const std::string& authority) {
   return authority.substr(0, authority.rfind(':'));
 }
 
 }  // namespace
+
+
+// Verification and flow-control state of a stream the peer opened and has not seen close.
+struct SimPeer::StreamState {
+  std::optional<ExpectedResponse> expected;
+  std::optional<std::uint64_t> body_mismatch;  // offset of the first wrong body byte
+  std::uint8_t got = 0;
+  std::uint8_t want = 0;
+  std::uint64_t credit = 0;  // DATA consumed and not yet credited back
+  bool cancelled_by_us = false;
+};
 
 // Trampolines from the C callback tables into the peer. They only record and set flags: the
 // peer never calls mem_send/mem_recv (or frees the session) from inside a callback.
@@ -128,7 +127,7 @@ struct PeerCallbacks {
     return 0;
   }
   static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
-    peer(ud).on_frame(*frame);
+    peer(ud).on_frame(*frame, false);
     return 0;
   }
   static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code,
@@ -140,6 +139,7 @@ struct PeerCallbacks {
   // GOAWAY it sends carries the reason as debug data.
   static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
     if (frame->hd.type == NGHTTP2_GOAWAY) peer(ud).on_goaway_sent(frame->goaway);
+    peer(ud).on_frame(*frame, true);
     return 0;
   }
   static int on_invalid_frame(nghttp2_session*, const nghttp2_frame* frame, int lib_error,
@@ -220,9 +220,9 @@ bool SimPeer::init_h2() {
     fail("nghttp2 setup failed: out of memory");
     return false;
   }
-  // The windows are opened wide once instead: automatic WINDOW_UPDATEs would make the client's
-  // output depend on how much the server has sent so far. A connection therefore carries at
-  // most 2^31-1 bytes of DATA.
+  // Window credit is the world's decision (PeerWindow): automatic WINDOW_UPDATEs would make the
+  // client's output depend on how much the server has sent so far. With wide windows a
+  // connection carries at most 2^31-1 bytes of DATA.
   nghttp2_option_set_no_auto_window_update(opt.get(), 1);
   nghttp2_session* raw_session = nullptr;
   if (nghttp2_session_client_new2(&raw_session, cbs.get(), this, opt.get()) != 0) {
@@ -246,8 +246,11 @@ std::vector<std::uint8_t> SimPeer::take_outbound() {
 }
 
 void SimPeer::on_wire(std::span<const std::uint8_t> ciphertext) {
-  wire_.insert(wire_.end(), ciphertext.begin(), ciphertext.end());
-  parse_records();
+  if (aborted_) return;
+  wire_hash_.update(ciphertext);
+  if (cfg_.keep_bytes) wire_.insert(wire_.end(), ciphertext.begin(), ciphertext.end());
+  parse_records(ciphertext);
+  wire_size_ += ciphertext.size();
   while (!ciphertext.empty() && !tls_dead_) {
     const std::size_t room = BIO_ctrl_get_write_guarantee(net_bio_.get());
     // drive_tls() reads until WANT_READ, which empties the ring; a full ring means a bug here.
@@ -266,32 +269,152 @@ void SimPeer::on_wire(std::span<const std::uint8_t> ciphertext) {
   }
 }
 
-bool SimPeer::done() const {
-  return over_ || completed_ >= cfg_.requests;
+// A peer waiting for a PING ACK still has business on the connection.
+bool SimPeer::done() const { return over_ || (unfinished() == 0 && pings_outstanding_.empty()); }
+
+bool SimPeer::requests_finished() const { return over_ || unfinished() == 0; }
+
+std::uint32_t SimPeer::unfinished() const {
+  return cfg_.requests - completed_ - static_cast<std::uint32_t>(cancelled_);
 }
 
 std::size_t SimPeer::responses_failed() const {
-  return (over_ ? cfg_.requests : completed_) - verified_;
+  return (over_ ? cfg_.requests - cancelled_ : completed_) - verified_;
 }
 
 bool SimPeer::close_notify_is_last() const {
   if (!close_notify_received_ || !close_notify_record_ || records_.empty()) return false;
   const RecordInfo& last = records_.back();
   return *close_notify_record_ == records_.size() - 1 &&
-         wire_.size() == last.offset + kTlsRecordHeader + last.length;
+         wire_size_ == last.offset + kTlsRecordHeader + last.length;
+}
+
+Digest SimPeer::wire_digest() const { return wire_hash_.digest(); }
+Digest SimPeer::app_digest() const { return app_hash_.digest(); }
+
+// ---------------------------------------------------------------------------------------------
+// Behaviours the world decides on
+
+bool SimPeer::send_ping() {
+  if (!session_ || h2_dead_ || tls_dead_ || over_ || !handshake_done_) return false;
+  const std::uint64_t id = ++pings_sent_;
+  std::array<std::uint8_t, 8> opaque{};
+  for (std::size_t i = 0; i < 8; ++i) opaque[i] = static_cast<std::uint8_t>(id >> (56 - 8 * i));
+  if (nghttp2_submit_ping(session_.get(), NGHTTP2_FLAG_NONE, opaque.data()) != 0) {
+    --pings_sent_;
+    return false;
+  }
+  pings_outstanding_.insert(id);
+  service_h2();
+  return true;
+}
+
+bool SimPeer::send_goaway() {
+  if (!session_ || h2_dead_ || tls_dead_ || over_ || !handshake_done_ || goaway_sent_) {
+    return false;
+  }
+  // The client opens no stream after its GOAWAY: requests not sent yet are given up.
+  if (nghttp2_submit_goaway(session_.get(), NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, nullptr, 0) !=
+      0) {
+    return false;
+  }
+  goaway_sent_ = true;
+  cancelled_ += cfg_.requests - next_request_index_;
+  next_request_index_ = cfg_.requests;
+  service_h2();
+  return true;
+}
+
+bool SimPeer::cancel_stream(std::int32_t stream_id) {
+  const auto it = open_streams_.find(stream_id);
+  const StreamResult* r = find_stream(stream_id);
+  if (it == open_streams_.end() || r == nullptr || r->end_stream || it->second->cancelled_by_us ||
+      h2_dead_ || tls_dead_ || over_) {
+    return false;
+  }
+  if (nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL) !=
+      0) {
+    return false;
+  }
+  it->second->cancelled_by_us = true;
+  service_h2();
+  return true;
+}
+
+void SimPeer::abort() {
+  if (over_) return;
+  aborted_ = tls_dead_ = h2_dead_ = true;
+  outbound_.clear();
+  // What was in flight is given up, not failed; what arrived of it must still be right.
+  for (const auto& [id, st] : open_streams_) {
+    StreamResult& r = streams_[id];
+    r.mismatch = first_difference(r, *st);
+    r.outcome = r.mismatch.empty() ? StreamOutcome::Cancelled : StreamOutcome::Failed;
+    if (r.outcome == StreamOutcome::Cancelled) ++cancelled_;
+  }
+  open_streams_.clear();
+  cancelled_ += cfg_.requests - next_request_index_;
+  next_request_index_ = cfg_.requests;
+  over_ = true;
+}
+
+bool SimPeer::release_window(std::uint64_t limit) {
+  if (!session_ || h2_dead_ || tls_dead_ || over_) return false;
+  for (auto& [id, st] : open_streams_) {
+    const std::uint64_t inc = std::min(st->credit, limit);
+    if (inc > 0 && window_update(id, inc)) st->credit -= inc;
+  }
+  const std::uint64_t inc = std::min(connection_credit_, limit);
+  if (inc > 0 && window_update(0, inc)) connection_credit_ -= inc;
+  service_h2();
+  return window_credit_pending();
+}
+
+bool SimPeer::window_credit_pending() const {
+  if (h2_dead_ || tls_dead_ || over_) return false;
+  if (connection_credit_ > 0) return true;
+  for (const auto& [id, st] : open_streams_) {
+    if (st->credit > 0) return true;
+  }
+  return false;
+}
+
+std::vector<std::int32_t> SimPeer::streams_in_progress() const {
+  std::vector<std::int32_t> out;
+  for (const auto& [id, st] : open_streams_) {
+    const auto it = streams_.find(id);
+    if (!st->cancelled_by_us && it != streams_.end() && it->second.status != 0 &&
+        !it->second.end_stream) {
+      out.push_back(id);
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // TLS
 
-void SimPeer::parse_records() {
-  while (wire_.size() >= next_record_offset_ + kTlsRecordHeader) {
-    const std::uint8_t* h = wire_.data() + next_record_offset_;
-    const auto length = static_cast<std::uint16_t>((h[3] << 8) | h[4]);
-    const std::uint64_t end = next_record_offset_ + kTlsRecordHeader + length;
-    if (wire_.size() < end) return;  // only complete records are listed
-    records_.push_back({next_record_offset_, h[0], length});
-    next_record_offset_ = end;
+// Lists complete records as their last byte arrives, across any chunking.
+void SimPeer::parse_records(std::span<const std::uint8_t> ciphertext) {
+  std::uint64_t at = wire_size_;
+  while (!ciphertext.empty()) {
+    if (record_body_left_ > 0) {
+      const std::size_t take = std::min<std::uint64_t>(record_body_left_, ciphertext.size());
+      record_body_left_ -= take;
+      ciphertext = ciphertext.subspan(take);
+      at += take;
+      if (record_body_left_ == 0) records_.push_back(pending_record_);
+      continue;
+    }
+    record_header_[record_header_fill_++] = ciphertext.front();
+    ciphertext = ciphertext.subspan(1);
+    ++at;
+    if (record_header_fill_ < kTlsRecordHeader) continue;
+    record_header_fill_ = 0;
+    const auto length = static_cast<std::uint16_t>((record_header_[3] << 8) | record_header_[4]);
+    pending_record_ = {at - kTlsRecordHeader, record_header_[0], length};
+    record_body_left_ = length;
+    if (length == 0) records_.push_back(pending_record_);
   }
 }
 
@@ -340,7 +463,9 @@ void SimPeer::read_app_data() {
     const int rv = SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &n);
     move_tls_output();  // a read can make the SSL write (alerts, KeyUpdate replies)
     if (rv == 1) {
-      app_stream_.insert(app_stream_.end(), buf.begin(), buf.begin() + n);
+      app_hash_.update({buf.data(), n});
+      app_size_ += n;
+      if (cfg_.keep_bytes) app_stream_.insert(app_stream_.end(), buf.begin(), buf.begin() + n);
       feed_h2({buf.data(), n});
       continue;
     }
@@ -357,8 +482,8 @@ void SimPeer::on_close_notify() {
   ERR_clear_error();
   SSL_shutdown(ssl_.get());  // answers with our own close_notify
   move_tls_output();
-  if (completed_ < cfg_.requests) {
-    fail("server sent close_notify with " + std::to_string(cfg_.requests - completed_) + " of " +
+  if (unfinished() > 0) {
+    fail("server sent close_notify with " + std::to_string(unfinished()) + " of " +
          std::to_string(cfg_.requests) + " requests incomplete");
   }
   end_connection();
@@ -383,7 +508,7 @@ bool SimPeer::ssl_write_all(const std::uint8_t* data, std::size_t len) {
 }
 
 void SimPeer::move_tls_output() {
-  if (!net_bio_) return;
+  if (!net_bio_ || aborted_) return;
   for (std::size_t pending = BIO_ctrl_pending(net_bio_.get()); pending > 0;
        pending = BIO_ctrl_pending(net_bio_.get())) {
     const std::size_t old = outbound_.size();
@@ -411,15 +536,18 @@ void SimPeer::on_ssl_msg(int write_p, int content_type, std::span<const std::uin
 
 void SimPeer::start_h2() {
   if (!session_) return;
+  const bool wide = cfg_.window == PeerWindow::Wide;
   const std::array<nghttp2_settings_entry, 2> settings{{
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, NGHTTP2_MAX_WINDOW_SIZE},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, wide ? NGHTTP2_MAX_WINDOW_SIZE : cfg_.initial_window},
   }};
   int rv =
       nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, settings.data(), settings.size());
-  if (rv == 0) {
+  const std::int32_t connection_window =
+      wide ? NGHTTP2_MAX_WINDOW_SIZE : static_cast<std::int32_t>(cfg_.connection_window);
+  if (rv == 0 && connection_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
     rv = nghttp2_session_set_local_window_size(session_.get(), NGHTTP2_FLAG_NONE, 0,
-                                               NGHTTP2_MAX_WINDOW_SIZE);
+                                               connection_window);
   }
   if (rv != 0) return fail(std::string("HTTP/2 start failed: ") + nghttp2_strerror(rv));
   service_h2();
@@ -435,12 +563,14 @@ void SimPeer::feed_h2(std::span<const std::uint8_t> plaintext) {
   service_h2();
 }
 
-// Submits due requests and flushes everything nghttp2 has queued. Stream closes can happen
-// inside mem_send, so a flush may make the next batch due: loop until neither has work.
+// Credits the window as the policy says, submits due requests and flushes everything nghttp2
+// has queued. Stream closes can happen inside mem_send, so a flush may make more requests due:
+// loop until neither has work.
 void SimPeer::service_h2() {
   if (!session_ || h2_dead_ || !handshake_done_) return;
+  apply_window_policy();
   for (;;) {
-    const bool submitted = submit_batch_if_ready();
+    const bool submitted = submit_requests_if_due();
     const bool wrote = flush_h2();
     if (!submitted && !wrote) break;
   }
@@ -463,29 +593,46 @@ bool SimPeer::flush_h2() {
   return wrote;
 }
 
-bool SimPeer::submit_batch_if_ready() {
+std::uint32_t SimPeer::concurrency_limit() const {
+  const std::uint32_t server = nghttp2_session_get_remote_settings(
+      session_.get(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  return std::max<std::uint32_t>(1, std::min(cfg_.batch, server));
+}
+
+bool SimPeer::submit_requests_if_due() {
   // The server caps concurrency in its SETTINGS; requests sent before it could be refused.
-  if (over_ || !server_settings_seen_ || goaway_received_ || !open_streams_.empty() ||
+  if (over_ || !server_settings_seen_ || goaway_received_ || goaway_sent_ ||
       next_request_index_ >= cfg_.requests) {
     return false;
   }
-  const std::uint32_t count =
-      std::min(std::max<std::uint32_t>(cfg_.batch, 1), cfg_.requests - next_request_index_);
-  for (std::uint32_t i = 0; i < count && !over_; ++i) {
-    submit_request(cfg_.first_request_id + next_request_index_++);
+  const std::uint32_t limit = concurrency_limit();
+  if (cfg_.pacing == PeerPacing::Lockstep) {
+    if (!open_streams_.empty()) return false;
+    const std::uint32_t count = std::min(limit, cfg_.requests - next_request_index_);
+    for (std::uint32_t i = 0; i < count && !over_; ++i) {
+      submit_request(cfg_.first_request_id + next_request_index_++);
+    }
+    return true;
   }
-  return true;
+  bool submitted = false;
+  while (!over_ && open_streams_.size() < limit && next_request_index_ < cfg_.requests) {
+    submit_request(cfg_.first_request_id + next_request_index_++);
+    submitted = true;
+  }
+  return submitted;
 }
 
 void SimPeer::submit_request(std::uint64_t request_id) {
   const std::string path = "/r/" + std::to_string(request_id);
-  const std::array<nghttp2_nv, 5> nva{
-      make_nv(":method", "GET"),
+  const RequestSpec spec = cfg_.request ? cfg_.request(request_id) : RequestSpec{};
+  std::vector<nghttp2_nv> nva{
+      make_nv(":method", spec.method),
       make_nv(":scheme", "https"),
       make_nv(":authority", cfg_.authority),
       make_nv(":path", path),
       make_nv("user-agent", "emitlab-peer"),
   };
+  for (const auto& h : spec.headers) nva.push_back(make_nv(h.name, h.value));
   const std::int32_t stream_id =
       nghttp2_submit_request(session_.get(), nullptr, nva.data(), nva.size(), nullptr, nullptr);
   if (stream_id < 0) {
@@ -495,12 +642,43 @@ void SimPeer::submit_request(std::uint64_t request_id) {
   StreamResult& r = streams_[stream_id];
   r.stream_id = stream_id;
   r.request_id = request_id;
-  open_streams_.insert(stream_id);
+  r.requested_at = now();
+  auto st = std::make_unique<StreamState>();
+  if (cfg_.expect) st->expected = cfg_.expect(request_id);
+  open_streams_[stream_id] = std::move(st);
+}
+
+void SimPeer::credit(std::int32_t stream_id, std::size_t bytes) {
+  connection_credit_ += bytes;
+  const auto it = open_streams_.find(stream_id);
+  if (it != open_streams_.end()) it->second->credit += bytes;
+}
+
+bool SimPeer::window_update(std::int32_t stream_id, std::uint64_t increment) {
+  if (nghttp2_submit_window_update(session_.get(), NGHTTP2_FLAG_NONE, stream_id,
+                                   static_cast<std::int32_t>(increment)) != 0) {
+    return false;
+  }
+  ++window_updates_sent_;
+  return true;
+}
+
+void SimPeer::apply_window_policy() {
+  const bool eager = cfg_.window == PeerWindow::Eager;
+  if (!eager && cfg_.window != PeerWindow::Half) return;
+  for (auto& [id, st] : open_streams_) {
+    if (st->credit > 0 && (eager || st->credit >= cfg_.initial_window / 2)) {
+      if (window_update(id, st->credit)) st->credit = 0;
+    }
+  }
+  if (connection_credit_ > 0 && (eager || connection_credit_ >= cfg_.connection_window / 2)) {
+    if (window_update(0, connection_credit_)) connection_credit_ = 0;
+  }
 }
 
 void SimPeer::check_connection_end() {
   if (over_) return;
-  const std::uint32_t incomplete = cfg_.requests - completed_;
+  const std::uint32_t incomplete = unfinished();
   if (goaway_received_ && open_streams_.empty() && incomplete > 0) {
     return fail("server sent GOAWAY (last_stream_id " + std::to_string(goaway_last_stream_id_) +
                 ", " + h2_error_name(goaway_error_code_) + ") with " + std::to_string(incomplete) +
@@ -535,6 +713,7 @@ void SimPeer::begin_header_block(std::int32_t stream_id) {
   if (!trailer_block_) {
     r->status = 0;
     r->headers.clear();
+    if (r->first_byte_at == 0) r->first_byte_at = now();
   }
 }
 
@@ -551,13 +730,34 @@ void SimPeer::on_header(std::int32_t stream_id, std::string_view name, std::stri
   }
 }
 
+// Every body byte is checked against the expectation as it arrives, so a stream given up
+// midway is still verified up to where it got, and bodies need not be kept.
 void SimPeer::on_data(std::int32_t stream_id, std::span<const std::uint8_t> data) {
-  if (StreamResult* r = find_stream(stream_id))
-    r->body.insert(r->body.end(), data.begin(), data.end());
+  StreamResult* r = find_stream(stream_id);
+  if (!r) return;
+  const auto it = open_streams_.find(stream_id);
+  if (it != open_streams_.end() && it->second->expected && !it->second->body_mismatch) {
+    StreamState& st = *it->second;
+    const auto& want = st.expected->body;
+    const std::uint64_t at = r->body_bytes;
+    const std::size_t common =
+        at >= want.size() ? 0 : std::min<std::size_t>(data.size(), want.size() - at);
+    const auto [g, w] = std::mismatch(data.begin(), data.begin() + common, want.begin() + at);
+    if (g != data.begin() + common) {
+      st.body_mismatch = at + static_cast<std::uint64_t>(g - data.begin());
+      st.got = *g;
+      st.want = *w;
+    }
+  }
+  r->body_bytes += data.size();
+  if (cfg_.keep_bodies) r->body.insert(r->body.end(), data.begin(), data.end());
 }
 
-void SimPeer::on_frame(const nghttp2_frame& frame) {
-  frames_.push_back({frame.hd.type, frame.hd.flags, frame.hd.stream_id, frame.hd.length});
+void SimPeer::on_frame(const nghttp2_frame& frame, bool outbound) {
+  const FrameInfo info{frame.hd.type, frame.hd.flags, frame.hd.stream_id, frame.hd.length};
+  if (cfg_.on_frame) cfg_.on_frame(info, outbound);
+  if (outbound) return;
+  frames_.push_back(info);
   StreamResult* r = find_stream(frame.hd.stream_id);
   switch (frame.hd.type) {
     case NGHTTP2_SETTINGS:
@@ -574,7 +774,12 @@ void SimPeer::on_frame(const nghttp2_frame& frame) {
         r->error_code = frame.rst_stream.error_code;
       }
       break;
+    case NGHTTP2_PING:
+      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) != 0) on_ping_ack(frame.ping);
+      break;
     case NGHTTP2_DATA:
+      credit(frame.hd.stream_id, frame.hd.length);
+      [[fallthrough]];
     case NGHTTP2_HEADERS:
       if (r && (frame.hd.flags & NGHTTP2_FLAG_END_STREAM)) r->end_stream = true;
       break;
@@ -583,29 +788,69 @@ void SimPeer::on_frame(const nghttp2_frame& frame) {
   }
 }
 
-void SimPeer::on_stream_close(std::int32_t stream_id, std::uint32_t error_code) {
-  StreamResult* r = find_stream(stream_id);
-  // After the connection ended every open stream already counts as failed.
-  if (!r || over_ || open_streams_.erase(stream_id) == 0) return;
-  if (r->error_code == 0) r->error_code = error_code;
-  r->mismatch = first_difference(*r);
-  r->verified = r->mismatch.empty();
-  ++completed_;
-  if (r->verified) ++verified_;
+void SimPeer::on_ping_ack(const nghttp2_ping& ping) {
+  std::uint64_t id = 0;
+  for (const std::uint8_t b : ping.opaque_data) id = (id << 8) | b;
+  if (pings_outstanding_.erase(id) == 0) {
+    return fail("PING ACK for opaque data " + std::to_string(id) +
+                " that is not an outstanding PING (unknown or acknowledged twice)");
+  }
+  ++pings_acked_;
 }
 
-std::string SimPeer::first_difference(const StreamResult& got) const {
-  if (got.reset) return "stream reset by server: " + h2_error_name(got.error_code);
-  if (got.error_code != 0) return "stream closed with " + h2_error_name(got.error_code);
-  if (!got.end_stream) return "stream closed without END_STREAM";
-  if (!cfg_.expect) return "no expectation configured";
-  const ExpectedResponse want = cfg_.expect(got.request_id);
+void SimPeer::on_stream_close(std::int32_t stream_id, std::uint32_t error_code) {
+  StreamResult* r = find_stream(stream_id);
+  const auto it = open_streams_.find(stream_id);
+  // After the connection ended every open stream already counts as failed.
+  if (!r || over_ || it == open_streams_.end()) return;
+  const StreamState& st = *it->second;
+  if (r->error_code == 0) r->error_code = error_code;
+  r->last_byte_at = now();
+  if (st.cancelled_by_us) {
+    // Given up by the peer: not delivered, but what arrived of it must be right.
+    r->mismatch = first_difference(*r, st);
+    r->outcome = r->mismatch.empty() ? StreamOutcome::Cancelled : StreamOutcome::Failed;
+    if (r->outcome == StreamOutcome::Cancelled) {
+      ++cancelled_;
+    } else {
+      ++completed_;
+    }
+  } else {
+    r->mismatch = first_difference(*r, st);
+    r->verified = r->mismatch.empty();
+    r->outcome = r->verified ? StreamOutcome::Verified : StreamOutcome::Failed;
+    ++completed_;
+    if (r->verified) ++verified_;
+  }
+  open_streams_.erase(it);
+}
+
+// For a stream given up by the peer (st.cancelled_by_us, or the peer's abort) only what
+// arrived is compared: a status and headers if they came, and the body prefix.
+std::string SimPeer::first_difference(const StreamResult& got, const StreamState& st) const {
+  const bool partial = st.cancelled_by_us || aborted_;
+  if (!partial) {
+    if (got.reset) return "stream reset by server: " + h2_error_name(got.error_code);
+    if (got.error_code != 0) return "stream closed with " + h2_error_name(got.error_code);
+    if (!got.end_stream) return "stream closed without END_STREAM";
+  }
+  if (!st.expected) return partial ? std::string{} : "no expectation configured";
+  const ExpectedResponse& want = *st.expected;
+  if (partial && got.status == 0) return {};
   if (got.status != want.status) {
     return "status: got " + std::to_string(got.status) + ", expected " +
            std::to_string(want.status);
   }
   if (auto d = table_difference("header", got.headers, want.headers); !d.empty()) return d;
-  if (auto d = body_difference(got.body, want.body); !d.empty()) return d;
+  if (st.body_mismatch) {
+    return "body byte at offset " + std::to_string(*st.body_mismatch) + ": got " +
+           hex_byte(st.got) + ", expected " + hex_byte(st.want);
+  }
+  if (got.body_bytes > want.body.size() || (!partial && got.body_bytes != want.body.size())) {
+    return "body length: got " + std::to_string(got.body_bytes) + ", expected " +
+           std::to_string(want.body.size());
+  }
+  if (partial) return {};
   return table_difference("trailer", got.trailers, want.trailers);
 }
 
@@ -626,8 +871,10 @@ void SimPeer::fail_tls(std::string message) {
 void SimPeer::end_connection() {
   if (over_) return;
   over_ = true;
-  for (const std::int32_t id : open_streams_) {
-    streams_[id].mismatch = "connection ended before the stream closed";
+  for (const auto& [id, st] : open_streams_) {
+    StreamResult& r = streams_[id];
+    r.mismatch = "connection ended before the stream closed";
+    r.outcome = StreamOutcome::Failed;
   }
 }
 

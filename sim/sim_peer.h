@@ -1,16 +1,20 @@
 // The simulated client of the deterministic testbed: a real OpenSSL client SSL and a real nghttp2
 // client session, driven only by calls. It owns no socket, thread, clock or randomness: the world
-// moves ciphertext with take_outbound() / on_wire(), and everything the peer does follows from the
-// bytes it is given. It records what it received (ciphertext, TLS records, plaintext, frames,
-// streams) and verifies every response byte for byte against the expectation.
+// moves ciphertext with take_outbound() / on_wire(), decides when the peer pings, resets, sends
+// GOAWAY, releases window credit or drops the connection, and everything else the peer does
+// follows from the bytes it is given. It records what it received (ciphertext, TLS records,
+// plaintext, frames, streams) and verifies every response byte for byte against the
+// expectation as the bytes arrive.
 #pragma once
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -21,6 +25,7 @@
 #include "core/header_table.h"
 #include "core/nghttp2_handles.h"
 #include "core/ossl_handles.h"
+#include "sim/sha256.h"
 
 namespace emitlab::sim {
 
@@ -32,21 +37,27 @@ struct ExpectedResponse {
 };
 using ExpectFn = std::function<ExpectedResponse(std::uint64_t request_id)>;
 
-struct PeerConfig {
-  std::uint32_t requests = 1;  // total requests on this connection
-  // Lockstep: the next batch of up to `batch` requests is submitted only when every earlier
-  // stream has closed (so server output does not depend on timing).
-  std::uint32_t batch = 1;
-  std::uint64_t first_request_id = 0;  // request i on this connection gets id first_request_id + i
-  std::string authority = "emitlab.test";
-  ExpectFn expect;  // expected response by request id
+// What the peer sends for a request (besides :scheme, :authority, :path and user-agent).
+struct RequestSpec {
+  std::string method = "GET";
+  HeaderTable headers;  // extra request headers, after user-agent
+};
+using RequestFn = std::function<RequestSpec(std::uint64_t request_id)>;
+
+enum class PeerPacing : std::uint8_t {
+  // The next batch of up to `batch` requests goes out only when every earlier stream has
+  // closed, so what the server emits does not depend on timing.
+  Lockstep,
+  // h2load's: a new request as soon as one completes, `batch` streams open at most.
+  ClosedLoop,
 };
 
-// One TLS record of wire(); offset is that of its 5-byte header.
-struct RecordInfo {
-  std::uint64_t offset;
-  std::uint8_t content_type;
-  std::uint16_t length;
+enum class PeerWindow : std::uint8_t {
+  Wide,      // windows opened to 2^31-1 once; no WINDOW_UPDATE ever
+  Eager,     // every consumed byte is credited back at once
+  Half,      // credited when half the window is consumed (nghttp2's automatic policy)
+  Stingy,    // credited by release_window() in small increments
+  Withheld,  // credited only when the world calls release_window()
 };
 
 struct FrameInfo {
@@ -56,18 +67,52 @@ struct FrameInfo {
   std::size_t length;
 };
 
+struct PeerConfig {
+  std::uint32_t requests = 1;  // total requests on this connection
+  std::uint32_t batch = 1;     // streams open at once (capped by the server's SETTINGS)
+  PeerPacing pacing = PeerPacing::Lockstep;
+  std::uint64_t first_request_id = 0;  // request i on this connection gets id first_request_id + i
+  std::string authority = "emitlab.test";
+  ExpectFn expect;    // expected response by request id
+  RequestFn request;  // empty: GET with no extra headers
+
+  PeerWindow window = PeerWindow::Wide;
+  std::uint32_t initial_window = 65535;     // SETTINGS_INITIAL_WINDOW_SIZE unless wide
+  std::uint32_t connection_window = 65535;  // connection receive window unless wide
+
+  bool keep_bytes = true;   // keep wire() and app_stream() (the digests are always computed)
+  bool keep_bodies = true;  // keep each StreamResult's body (verification never needs it)
+  std::function<std::uint64_t()> clock;  // virtual time for the stream timestamps
+  // Every frame the peer receives (outbound false) or sends (outbound true), in order.
+  std::function<void(const FrameInfo&, bool outbound)> on_frame;
+};
+
+// One TLS record of wire(); offset is that of its 5-byte header.
+struct RecordInfo {
+  std::uint64_t offset;
+  std::uint8_t content_type;
+  std::uint16_t length;
+};
+
+enum class StreamOutcome : std::uint8_t { Open, Verified, Failed, Cancelled };
+
 struct StreamResult {
   std::int32_t stream_id = 0;
   std::uint64_t request_id = 0;
   int status = 0;
   HeaderTable headers;  // response headers in order, pseudo headers excluded
-  std::vector<std::uint8_t> body;
+  std::vector<std::uint8_t> body;  // kept only with PeerConfig::keep_bodies
+  std::uint64_t body_bytes = 0;
   HeaderTable trailers;
   bool end_stream = false;
   bool reset = false;            // RST_STREAM received
   std::uint32_t error_code = 0;  // of the RST_STREAM, or of the close
   bool verified = false;
+  StreamOutcome outcome = StreamOutcome::Open;
   std::string mismatch;  // first difference, human readable
+  std::uint64_t requested_at = 0;   // virtual ns
+  std::uint64_t first_byte_at = 0;  // first response header block began
+  std::uint64_t last_byte_at = 0;   // stream closed
 };
 
 class SimPeer {
@@ -79,20 +124,47 @@ class SimPeer {
 
   void start();                               // queues the ClientHello
   std::vector<std::uint8_t> take_outbound();  // client->server ciphertext so far (drains it)
+  bool has_outbound() const { return !outbound_.empty(); }
   void on_wire(std::span<const std::uint8_t> ciphertext);  // server->client, any chunking
 
-  // Every request completed (verified or not), or the connection ended.
+  // Behaviours the world decides on. Each returns false when it does not apply now.
+  bool send_ping();
+  bool send_goaway();                      // no new request after it; the rest are cancelled
+  bool cancel_stream(std::int32_t stream_id);  // RST_STREAM(CANCEL)
+  void abort();                            // the connection drops: no close_notify, no more I/O
+  // Credits consumed bytes back to the server, at most `limit` per stream and for the
+  // connection (stingy and withheld windows). Returns true when credit is still pending.
+  bool release_window(std::uint64_t limit);
+  bool window_credit_pending() const;
+  // Open streams whose response has begun and not ended (candidates for a mid-body reset).
+  std::vector<std::int32_t> streams_in_progress() const;
+
+  // Every request finished (verified, failed or cancelled) and every PING answered, or the
+  // connection ended.
   bool done() const;
+  bool requests_finished() const;  // as done(), without waiting for PING ACKs
+  bool aborted() const { return aborted_; }
   // TLS or HTTP/2 error, or the server closed (GOAWAY, close_notify) before all requests completed.
   bool failed() const { return failed_; }
   const std::string& failure() const { return failure_; }
   std::size_t responses_verified() const { return verified_; }
-  // Closed, reset or mismatched; once the connection has ended also every request not completed.
+  // Closed, reset or mismatched; once the connection has ended also every request not
+  // completed, unless the peer itself gave it up (cancelled).
   std::size_t responses_failed() const;
+  std::size_t responses_cancelled() const { return cancelled_; }
+  std::uint32_t responses_completed() const { return completed_; }
+  std::uint64_t pings_sent() const { return pings_sent_; }
+  std::uint64_t pings_acked() const { return pings_acked_; }
+  std::size_t pings_outstanding() const { return pings_outstanding_.size(); }
+  std::uint64_t window_updates_sent() const { return window_updates_sent_; }
 
   const std::vector<std::uint8_t>& wire() const { return wire_; }      // all server ciphertext
-  const std::vector<RecordInfo>& records() const { return records_; }  // complete records of wire()
+  const std::vector<RecordInfo>& records() const { return records_; }  // complete records of wire
   const std::vector<std::uint8_t>& app_stream() const { return app_stream_; }  // SSL_read output
+  std::uint64_t wire_bytes() const { return wire_size_; }
+  std::uint64_t app_bytes() const { return app_size_; }
+  Digest wire_digest() const;  // SHA-256 of everything wire() would hold
+  Digest app_digest() const;
   const std::vector<FrameInfo>& frames() const { return frames_; }  // frames received, in order
   const std::map<std::int32_t, StreamResult>& streams() const { return streams_; }
   bool goaway_received() const { return goaway_received_; }
@@ -102,12 +174,13 @@ class SimPeer {
 
  private:
   friend struct PeerCallbacks;  // the nghttp2 and OpenSSL C callbacks, in sim_peer.cpp
+  struct StreamState;           // verification and window state of an open stream
 
   bool init_tls(SSL_CTX* ctx);
   bool init_h2();
 
   // TLS
-  void parse_records();
+  void parse_records(std::span<const std::uint8_t> ciphertext);
   void drive_tls();
   bool advance_handshake();
   bool on_handshake_complete();
@@ -122,22 +195,29 @@ class SimPeer {
   void feed_h2(std::span<const std::uint8_t> plaintext);
   void service_h2();
   bool flush_h2();
-  bool submit_batch_if_ready();
+  bool submit_requests_if_due();
+  std::uint32_t concurrency_limit() const;
   void submit_request(std::uint64_t request_id);
+  void credit(std::int32_t stream_id, std::size_t bytes);
+  void apply_window_policy();
+  bool window_update(std::int32_t stream_id, std::uint64_t increment);
   void check_connection_end();
   StreamResult* find_stream(std::int32_t stream_id);
   void begin_header_block(std::int32_t stream_id);
   void on_header(std::int32_t stream_id, std::string_view name, std::string_view value);
   void on_data(std::int32_t stream_id, std::span<const std::uint8_t> data);
-  void on_frame(const nghttp2_frame& frame);
+  void on_frame(const nghttp2_frame& frame, bool outbound);
   void on_stream_close(std::int32_t stream_id, std::uint32_t error_code);
   void on_goaway_sent(const nghttp2_goaway& goaway);
-  std::string first_difference(const StreamResult& got) const;
+  void on_ping_ack(const nghttp2_ping& ping);
+  std::string first_difference(const StreamResult& got, const StreamState& st) const;
+  std::uint64_t now() const { return cfg_.clock ? cfg_.clock() : 0; }
 
   // Outcome
   void fail(std::string message);
   void fail_tls(std::string message);
   void end_connection();
+  std::uint32_t unfinished() const;
 
   PeerConfig cfg_;
   SslPtr ssl_;
@@ -146,24 +226,33 @@ class SimPeer {
 
   std::vector<std::uint8_t> outbound_;
   std::vector<std::uint8_t> wire_;
+  std::uint64_t wire_size_ = 0;
   std::vector<RecordInfo> records_;
-  std::uint64_t next_record_offset_ = 0;
+  std::array<std::uint8_t, 5> record_header_{};  // the header being parsed across chunks
+  std::size_t record_header_fill_ = 0;
+  RecordInfo pending_record_{};
+  std::uint64_t record_body_left_ = 0;
   std::vector<std::uint8_t> app_stream_;
+  std::uint64_t app_size_ = 0;
+  Sha256 wire_hash_;
+  Sha256 app_hash_;
   std::vector<FrameInfo> frames_;
   std::map<std::int32_t, StreamResult> streams_;
-  std::set<std::int32_t> open_streams_;
+  std::map<std::int32_t, std::unique_ptr<StreamState>> open_streams_;
 
   bool handshake_done_ = false;
   bool tls_dead_ = false;  // TLS failed or close_notify received: feed no more ciphertext
   bool h2_dead_ = false;   // nghttp2 returned a fatal error: feed it nothing more
   bool over_ = false;      // the connection ended for request accounting
   bool failed_ = false;
+  bool aborted_ = false;
   std::string failure_;
   std::string last_h2_error_;
 
   bool server_settings_seen_ = false;
   bool trailer_block_ = false;  // the header block being received is a trailer block
   bool goaway_received_ = false;
+  bool goaway_sent_ = false;
   std::int32_t goaway_last_stream_id_ = 0;
   std::uint32_t goaway_error_code_ = 0;
 
@@ -172,8 +261,15 @@ class SimPeer {
   bool close_notify_received_ = false;
 
   std::uint32_t next_request_index_ = 0;
-  std::uint32_t completed_ = 0;
+  std::uint32_t completed_ = 0;  // streams closed (verified or not), cancelled excluded
   std::size_t verified_ = 0;
+  std::size_t cancelled_ = 0;
+
+  std::uint64_t connection_credit_ = 0;  // consumed DATA not yet credited back
+  std::uint64_t pings_sent_ = 0;
+  std::uint64_t pings_acked_ = 0;
+  std::set<std::uint64_t> pings_outstanding_;
+  std::uint64_t window_updates_sent_ = 0;
 };
 
 }  // namespace emitlab::sim

@@ -1,38 +1,116 @@
 #include "sim/summary.h"
 
 #include <algorithm>
+#include <numeric>
+
+#include "sim/replay.h"
 
 namespace emitlab::sim {
+namespace {
+
+double ratio(double a, double b) { return b == 0 ? 0.0 : a / b; }
+
+void stream_times(const RunResult& run, Summary& s) {
+  std::vector<std::uint64_t> first;
+  std::vector<std::uint64_t> last;
+  for (const auto& st : run.streams) {
+    if (st.outcome != StreamOutcome::Verified) continue;
+    first.push_back(st.first_byte_at - st.requested_at);
+    last.push_back(st.last_byte_at - st.requested_at);
+  }
+  s.ttfb_ns = quantiles(std::move(first));
+  s.ttlb_ns = quantiles(std::move(last));
+}
+
+void pass_figures(const RunResult& run, Summary& s) {
+  std::vector<std::uint64_t> allocs;
+  allocs.reserve(run.passes.size());
+  for (const auto& p : run.passes) {
+    s.skipped_passes += p.skipped ? 1 : 0;
+    allocs.push_back(p.emitter_allocs());
+  }
+  const Quantiles q = quantiles(std::move(allocs));
+  s.emitter_allocs_per_pass_mean = q.mean;
+  s.emitter_allocs_per_pass_p99 = q.p99;
+  s.emitter_allocs_per_pass_max = q.max;
+}
+
+}  // namespace
+
+Quantiles quantiles(std::vector<std::uint64_t> v) {
+  Quantiles q;
+  if (v.empty()) return q;
+  std::sort(v.begin(), v.end());
+  const auto rank = [&](double p) {
+    const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size()) + 0.999999);
+    return v[std::clamp<std::size_t>(i, 1, v.size()) - 1];
+  };
+  q.mean = static_cast<double>(std::accumulate(v.begin(), v.end(), std::uint64_t{0})) /
+           static_cast<double>(v.size());
+  q.p50 = rank(0.50);
+  q.p99 = rank(0.99);
+  q.max = v.back();
+  return q;
+}
 
 Summary summarize(const RunResult& run) {
   Summary s;
-  s.strategy = run.config.strategy.name();
+  const Scenario& sc = run.scenario;
+  s.strategy = sc.strategy.name();
+  s.pacing = std::string(to_string(sc.workload.pacing));
+  s.input_independent = sc.input_independent();
+  s.connections = sc.workload.connections;
+  s.requests = sc.workload.requests;
   s.responses_verified = run.responses_verified;
   s.responses_failed = run.responses_failed;
+  s.responses_cancelled = run.responses_cancelled;
+  s.connections_failed = run.connections_failed;
   s.failure = run.failure;
   s.passes = run.passes.size();
-  for (const auto& p : run.passes) {
-    s.skipped_passes += p.skipped ? 1 : 0;
-    s.emitter_allocs_per_pass_max =
-        std::max<std::uint64_t>(s.emitter_allocs_per_pass_max, p.emitter_allocs());
-  }
+  pass_figures(run, s);
+  const double responses = static_cast<double>(run.responses_verified);
+  s.passes_per_response = ratio(static_cast<double>(s.passes), responses);
   const PassRecord& t = run.totals;
   s.ssl_writes = t.ssl_writes;
   s.tls_records = t.tls_records;
   s.write_submissions = t.write_submissions;
+  s.records_per_submission = ratio(t.tls_records, t.write_submissions);
   s.parks = t.parks;
   s.emitter_allocs = t.emitter_allocs();
   s.emitter_frees = t.emitter_frees();
-  s.emitter_allocs_per_pass_mean =
-      s.passes == 0 ? 0.0 : static_cast<double>(s.emitter_allocs) / static_cast<double>(s.passes);
+  const AllocationFigures& a = run.allocations;
+  s.allocations_counted = a.counted;
+  s.openssl_counted = a.openssl_counted;
+  for (std::size_t i = 0; i < kAllocOwners; ++i) {
+    s.allocs_per_response[i] = ratio(static_cast<double>(a.by_owner[i]), responses);
+  }
+  s.alloc_violations = a.violations;
+  s.leaked_blocks = a.leaked_blocks;
   s.ref_ops = t.ref_ops();
+  s.ref_ops_per_pass = ratio(static_cast<double>(s.ref_ops), static_cast<double>(s.passes));
   s.objects_destroyed_in_passes = t.objects_destroyed;
   s.bytes_copied = t.copied_total();
-  s.app_bytes = run.app.size();
-  s.wire_bytes = run.wire.size();
-  s.app_sha256 = sha256_hex(run.app);
-  s.wire_sha256 = sha256_hex(run.wire);
+  for (std::size_t i = 0; i < kCopySites; ++i) {
+    s.copied_per_response[i] = ratio(static_cast<double>(t.copied[i]), responses);
+  }
+  for (const auto& c : run.connections) {
+    s.app_bytes += c.app_bytes;
+    s.wire_bytes += c.wire_bytes;
+    s.pings_sent += c.pings_sent;
+    s.pings_acked += c.pings_acked;
+  }
+  s.wire_overhead_bytes = s.wire_bytes > s.app_bytes ? s.wire_bytes - s.app_bytes : 0;
+  s.wire_overhead = ratio(static_cast<double>(s.wire_overhead_bytes), static_cast<double>(s.app_bytes));
+  stream_times(run, s);
+  s.virtual_ns = run.virtual_ns;
+  s.events = run.events;
+  s.choices = run.choices.count;
   s.close_notify_last = run.close_notify_is_last;
+  if (!run.connections.empty()) {
+    s.app_sha256 = run.app_sha256();
+    s.wire_sha256 = run.wire_sha256();
+  }
+  s.replay = encode(token_of(run));
   return s;
 }
 

@@ -1,172 +1,211 @@
 #include "sim/world.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
-#include <charconv>
+#include <memory>
 #include <optional>
 #include <utility>
 
 #include "core/response.h"
-#include "core/server_connection.h"
-#include "sim/body_pattern.h"
+#include "sim/connection_slot.h"
+#include "sim/counting_allocator.h"
 #include "sim/deterministic_tls.h"
+#include "sim/scheduler.h"
 
 namespace emitlab::sim {
 namespace {
 
-constexpr std::uint64_t kMaxSteps = 50'000'000;
+// The port that pays for what belongs to the world rather than a connection (the shared body).
+constexpr std::uint32_t kWorldPort = 0xFFFFFFFF;
 
-std::optional<std::uint64_t> request_id_from_path(const HeaderTable& request) {
-  for (const auto& h : request) {
-    if (h.name != ":path" || h.value.rfind("/r/", 0) != 0) continue;
-    std::uint64_t id = 0;
-    const char* begin = h.value.data() + 3;
-    const char* end = h.value.data() + h.value.size();
-    auto [ptr, ec] = std::from_chars(begin, end, id);
-    if (ec == std::errc() && ptr == end && ptr != begin) return id;
-  }
-  return std::nullopt;
+struct SharedFree {
+  void operator()(ResponseObject* p) const { ResponseObject::destroy_shared(p); }
+};
+
+RunConfig shorthand(const Scenario& s) {
+  RunConfig c;
+  c.strategy = s.strategy;
+  c.streams = s.workload.requests;
+  c.body_size = s.workload.body.min;
+  c.seed = s.seed;
+  c.cipher_ring_records = s.rings.cipher_out_records;
+  c.plaintext_ring = s.rings.plaintext;
+  c.completions =
+      s.link.completions == CompletionMode::Sync ? Completions::Sync : Completions::NextStep;
+  c.max_concurrency = s.workload.concurrency;
+  return c;
 }
 
-class Handler final : public RequestHandler {
+std::string digest_of_digests(const std::vector<ConnectionResult>& cs, bool wire) {
+  if (cs.size() == 1) return hex(wire ? cs[0].wire_digest : cs[0].app_digest);
+  Sha256 h;
+  for (const auto& c : cs) h.update(wire ? c.wire_digest : c.app_digest);
+  return hex(h.digest());
+}
+
+class World {
  public:
-  Handler(std::uint64_t seed, std::size_t body_size) : seed_(seed), body_size_(body_size) {}
-  void on_request(ServerConnection& conn, ServerStream& stream) override {
-    ResponseObject::Spec spec;
-    const auto id = request_id_from_path(stream.request);
-    if (!id) {
-      spec.status = 404;
-      conn.submit_response(stream.id, ResponseRef(ResponseObject::create(system_allocator(),
-                                                                         spec, nullptr)));
-      return;
+  World(const Scenario& scenario, const RunOptions& options)
+      : scenario_(scenario),
+        options_(options),
+        workload_(scenario_),
+        own_counting_(options.counting ? nullptr : std::make_unique<CountingAllocator>()),
+        counting_(options.counting ? *options.counting : *own_counting_),
+        tls_(scenario.seed),
+        seeded_(scenario.seed),
+        chooser_(options.choices ? *options.choices : seeded_, options.keep_choices),
+        scheduler_(chooser_) {
+    if (options.keylog) tls_.set_keylog_sink(options.keylog);
+  }
+
+  RunResult run() {
+    RunResult result;
+    result.scenario = scenario_;
+    result.config = shorthand(scenario_);
+    try {
+      build();
+      loop(result);
+    } catch (const std::exception& e) {
+      result.failure = std::string("the world stopped: ") + e.what();
     }
-    ExpectedResponse expected = expected_response(seed_, *id, 0);
-    spec.headers = std::move(expected.headers);
-    spec.body_size = body_size_;
-    const std::uint64_t seed = seed_;
-    auto fill = [seed, id](std::span<std::uint8_t> out) { fill_body(seed, *id, 0, out); };
-    conn.submit_response(stream.id,
-                         ResponseRef(ResponseObject::create(system_allocator(), spec, fill)));
+    for (auto& slot : slots_) slot->close_server();
+    collect(result);
+    slots_.clear();
+    shared_.reset();
+    count_allocations(result.allocations);
+    return result;
   }
 
  private:
-  std::uint64_t seed_;
-  std::size_t body_size_;
-};
-
-// The wire: a submitted span reaches the peer when it completes.
-class Wire final : public Transport {
- public:
-  Wire(Completions mode, SimPeer& peer) : mode_(mode), peer_(peer) {}
-  void bind(ServerConnection& conn) { conn_ = &conn; }
-  void submit(std::span<const std::uint8_t> ciphertext) override {
-    pending_ = ciphertext;
-    if (mode_ == Completions::Sync) complete();
+  void build() {
+    if (scenario_.workload.kinds.shared > 0) {
+      const Workload* w = &workload_;
+      shared_.reset(ResponseObject::create_shared(
+          counting_.port(kWorldPort), workload_.shared_spec(), [w](std::span<std::uint8_t> out) {
+            ResponsePlan plan;
+            plan.kind = ResponseKind::Shared;
+            w->fill(0, plan, 0, out);
+          }));
+    }
+    context_.emplace(WorldContext{scenario_, workload_, chooser_, scheduler_, tls_, counting_,
+                                  shared_.get(), options_.observers, options_.keep_bytes,
+                                  options_.keep_bodies});
+    std::uint64_t first_id = 0;
+    for (std::uint32_t c = 0; c < scenario_.workload.connections; ++c) {
+      const std::uint32_t n = scenario_.requests_of(c);
+      slots_.push_back(std::make_unique<ConnectionSlot>(*context_, c, first_id, n));
+      first_id += n;
+    }
   }
-  bool complete() {
-    if (pending_.empty()) return false;
-    const auto span = std::exchange(pending_, {});
-    peer_.on_wire(span);
-    conn_->on_write_complete(span.size());
-    return true;
+
+  void loop(RunResult& result) {
+    while (auto e = scheduler_.next()) {
+      if (scheduler_.events_run() > options_.max_events) {
+        result.failure = "the world did not settle within " +
+                         std::to_string(options_.max_events) + " events";
+        return;
+      }
+      slots_[e->connection]->handle(*e);
+      if (chooser_.diverged()) {
+        result.replay_diverged = true;
+        result.failure = "replay diverged: " + chooser_.divergence();
+        return;
+      }
+    }
   }
 
- private:
-  Completions mode_;
-  SimPeer& peer_;
-  ServerConnection* conn_ = nullptr;
-  std::span<const std::uint8_t> pending_;
-};
+  void collect(RunResult& r) {
+    const std::string run_failure = r.failure;
+    r.choices = chooser_.record();
+    r.events = r.steps = scheduler_.events_run();
+    r.virtual_ns = scheduler_.now();
+    r.close_notify_is_last = !slots_.empty();
+    for (const auto& slot : slots_) {
+      ConnectionResult c = slot->result();
+      r.responses_verified += c.responses_verified;
+      r.responses_failed += c.responses_failed;
+      r.responses_cancelled += c.responses_cancelled;
+      if (!c.failure.empty()) {
+        ++r.connections_failed;
+        if (r.failure.empty()) {
+          r.failure = slots_.size() == 1 ? c.failure
+                                         : "connection " + std::to_string(c.index) + ": " + c.failure;
+        }
+      }
+      r.passes.insert(r.passes.end(), c.passes.begin(), c.passes.end());
+      r.totals += c.totals;
+      r.wire.insert(r.wire.end(), c.wire.begin(), c.wire.end());
+      r.app.insert(r.app.end(), c.app.begin(), c.app.end());
+      r.records.insert(r.records.end(), c.records.begin(), c.records.end());
+      r.frames.insert(r.frames.end(), c.frames.begin(), c.frames.end());
+      r.streams.insert(r.streams.end(), c.streams.begin(), c.streams.end());
+      if (!c.aborted) r.close_notify_is_last = r.close_notify_is_last && c.close_notify_is_last;
+      r.connections.push_back(std::move(c));
+    }
+    if (!run_failure.empty()) r.failure = run_failure;  // the run's own cause comes first
+  }
 
-std::string describe_failure(const ServerConnection& conn, const SimPeer& peer,
-                             bool stalled) {
-  if (conn.failed()) return "server connection failed: " + conn.error();
-  if (peer.failed()) return "peer: " + peer.failure();
-  if (stalled) return "stalled: no progress before every response was delivered";
-  return {};
-}
+  void count_allocations(AllocationFigures& a) const {
+    a.counted = true;
+    a.openssl_counted = counting_.openssl_counted();
+    for (const auto& row : counting_.sites()) {
+      a.by_owner[static_cast<std::size_t>(row.owner)] += row.counts.allocations;
+    }
+    a.violations = counting_.violation_count();
+    for (const auto& leak : counting_.leaks()) {
+      // OpenSSL may keep blocks in its contexts until they go; the ports' blocks must be gone.
+      if (leak.owner != AllocOwner::OpenSsl) ++a.leaked_blocks;
+    }
+    if (auto f = counting_.injected_failure()) a.injected_failure = to_string(*f);
+  }
+
+  Scenario scenario_;
+  RunOptions options_;
+  Workload workload_;
+  // Declaration order is teardown order reversed: the slots go first, then the shared body,
+  // then the TLS contexts their SSLs came from, then the allocator everything was charged to.
+  std::unique_ptr<CountingAllocator> own_counting_;
+  CountingAllocator& counting_;
+  DeterministicTls tls_;
+  SeededChoices seeded_;
+  Chooser chooser_;
+  Scheduler scheduler_;
+  std::unique_ptr<ResponseObject, SharedFree> shared_;
+  std::optional<WorldContext> context_;
+  std::vector<std::unique_ptr<ConnectionSlot>> slots_;
+};
 
 }  // namespace
 
-ExpectedResponse expected_response(std::uint64_t seed, std::uint64_t request_id,
-                                   std::size_t body_size) {
-  ExpectedResponse r;
-  r.status = 200;
-  r.headers = {{"content-type", "application/octet-stream"},
-               {"x-emitlab-request", std::to_string(request_id)}};
-  r.body = make_body(seed, request_id, body_size);
-  return r;
+Scenario to_scenario(const RunConfig& config) {
+  Scenario s;
+  s.seed = config.seed;
+  s.strategy = config.strategy;
+  s.workload.connections = 1;
+  s.workload.requests = std::max<std::uint32_t>(1, config.streams);
+  s.workload.concurrency =
+      std::clamp<std::uint32_t>(std::min(config.streams, config.max_concurrency), 1, 100);
+  s.workload.pacing = Pacing::Lockstep;
+  s.workload.body = {config.body_size, config.body_size};
+  s.rings.cipher_out_records = static_cast<std::uint32_t>(config.cipher_ring_records);
+  s.rings.plaintext = config.plaintext_ring;
+  s.link.completions =
+      config.completions == Completions::Sync ? CompletionMode::Sync : CompletionMode::Async;
+  return s;
 }
 
-RunResult run_world(const RunConfig& config) {
-  DeterministicTls tls(config.seed);  // outlives every SSL below
-  PeerConfig peer_config;
-  peer_config.requests = config.streams;
-  peer_config.batch = std::max<std::uint32_t>(1, std::min(config.streams, config.max_concurrency));
-  peer_config.expect = [&config](std::uint64_t id) {
-    return expected_response(config.seed, id, config.body_size);
-  };
-  SimPeer peer(tls.client_ctx(), peer_config);
-  Wire wire(config.completions, peer);
-  Handler handler(config.seed, config.body_size);
-  ConnectionConfig conn_config;
-  conn_config.strategy = config.strategy;
-  conn_config.rings.cipher_out_records = config.cipher_ring_records;
-  conn_config.rings.plaintext_ring = config.plaintext_ring;
-  ServerConnection conn(tls.server_ctx(), conn_config, wire, handler, system_allocator());
-  wire.bind(conn);
+std::string RunResult::wire_sha256() const { return digest_of_digests(connections, true); }
+std::string RunResult::app_sha256() const { return digest_of_digests(connections, false); }
 
-  RunResult result;
-  result.config = config;
-  peer.start();
-  bool shutdown_sent = false;
-  bool stalled = false;
-  for (; result.steps < kMaxSteps; ++result.steps) {
-    bool progress = false;
-    if (auto out = peer.take_outbound(); !out.empty()) {
-      conn.on_ciphertext(out);
-      progress = true;
-    }
-    progress = wire.complete() || progress;
-    if (peer.done() && !shutdown_sent && !conn.failed()) {
-      conn.shutdown();
-      shutdown_sent = true;
-      progress = true;
-    }
-    if (conn.failed()) break;
-    if (!progress) {
-      stalled = !peer.done();
-      break;
-    }
+RunResult run_world(const Scenario& scenario, const RunOptions& options) {
+  if (std::string why = validate(scenario); !why.empty()) {
+    RunResult r;
+    r.scenario = scenario;
+    r.failure = why;
+    return r;
   }
-  result.connection_failed = conn.failed() || peer.failed() || stalled;
-  result.failure = describe_failure(conn, peer, stalled);
-  result.responses_verified = peer.responses_verified();
-  result.responses_failed = config.streams - result.responses_verified;
-  result.passes = conn.passes();
-  result.totals = conn.totals();
-  result.wire = peer.wire();
-  result.app = peer.app_stream();
-  result.records = peer.records();
-  result.frames = peer.frames();
-  for (const auto& [id, s] : peer.streams()) result.streams.push_back(s);
-  result.close_notify_is_last = peer.close_notify_is_last();
-  return result;
+  return World(scenario, options).run();
 }
 
-std::string sha256_hex(const std::vector<std::uint8_t>& bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
+RunResult run_world(const RunConfig& config) { return run_world(to_scenario(config)); }
 
 }  // namespace emitlab::sim

@@ -1,0 +1,465 @@
+#include "sim/connection_slot.h"
+
+#include <algorithm>
+#include <new>
+#include <utility>
+
+#include "sim/counting_allocator.h"
+#include "sim/openssl_mem.h"
+
+namespace emitlab::sim {
+namespace {
+
+constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
+
+PeerWindow peer_window(WindowPolicy p) {
+  switch (p) {
+    case WindowPolicy::Wide: return PeerWindow::Wide;
+    case WindowPolicy::Eager: return PeerWindow::Eager;
+    case WindowPolicy::Half: return PeerWindow::Half;
+    case WindowPolicy::Stingy: return PeerWindow::Stingy;
+    case WindowPolicy::Withheld: return PeerWindow::Withheld;
+  }
+  return PeerWindow::Wide;
+}
+
+ConnectionConfig server_config(const Scenario& s) {
+  ConnectionConfig c;
+  c.strategy = s.strategy;
+  c.rings.cipher_out_records = s.rings.cipher_out_records;
+  c.rings.plaintext_ring = s.rings.plaintext;
+  c.rings.cipher_in_ring = s.rings.cipher_in;
+  return c;
+}
+
+}  // namespace
+
+
+ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
+                               std::uint64_t first_request_id, std::uint32_t requests)
+    : w_(world),
+      index_(index),
+      requests_(requests),
+      peer_(world.tls.client_ctx(), [&] {
+        const Scenario& s = world.scenario;
+        PeerConfig p;
+        p.requests = requests;
+        p.batch = s.workload.concurrency;
+        p.pacing = s.workload.pacing == Pacing::Lockstep ? PeerPacing::Lockstep
+                                                         : PeerPacing::ClosedLoop;
+        p.first_request_id = first_request_id;
+        const Workload* workload = &world.workload;
+        p.expect = [workload](std::uint64_t id) { return workload->expected(id); };
+        p.request = [workload](std::uint64_t id) { return workload->request(id); };
+        p.window = peer_window(s.peer.window);
+        p.initial_window = s.peer.initial_window;
+        p.connection_window = s.peer.connection_window;
+        p.keep_bytes = world.keep_bytes;
+        p.keep_bodies = world.keep_bodies;
+        const Scheduler* clock = &world.scheduler;
+        p.clock = [clock] { return clock->now(); };
+        if (!world.observers.empty()) {
+          p.on_frame = [this](const FrameInfo& f, bool outbound) {
+            notify([&](WorldObserver& o) { o.on_frame(w_.scheduler.now(), index_, f, outbound); });
+          };
+        }
+        return p;
+      }()) {
+  w_.scheduler.at(0, {EventKind::Start, index_, 0, 0});
+}
+
+ConnectionSlot::~ConnectionSlot() { close_server(); }
+
+// Every call into the server charges OpenSSL's allocations to this connection.
+OpenSslAttribution ConnectionSlot::charge_openssl() { return {w_.counting, index_, 0}; }
+
+void ConnectionSlot::close_server() {
+  if (!server_) return;
+  if (!aborted_) {
+    notify([&](WorldObserver& o) { o.on_connection_end(w_.scheduler.now(), index_, false); });
+  }
+  const auto openssl_scope = charge_openssl();
+  passes_ = server_->passes();
+  totals_ = server_->totals();
+  if (server_->failed()) server_failure_ = "server connection failed: " + server_->error();
+  server_.reset();
+}
+
+template <class F>
+void ConnectionSlot::notify(F&& f) {
+  if (w_.observers.empty()) return;
+  announce_pass();
+  for (WorldObserver* o : w_.observers) f(*o);
+}
+
+// Core reports a pass when it ends; its beginning is announced before the first thing the
+// world sees inside it (a write submission) or, at the latest, right before its end.
+void ConnectionSlot::announce_pass() {
+  if (!server_ || server_->passes().size() <= announced_passes_) return;
+  announced_passes_ = server_->passes().size();
+  for (WorldObserver* o : w_.observers) o->on_pass_begin(w_.scheduler.now(), index_, announced_passes_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+void ConnectionSlot::handle(const Event& e) {
+  switch (e.kind) {
+    case EventKind::Start: start(); break;
+    case EventKind::DeliverToServer: deliver(false); break;
+    case EventKind::WriteComplete: try_complete(); break;
+    case EventKind::PeerRead: peer_read(); break;
+    case EventKind::WindowTick: window_tick(); break;
+    case EventKind::HandlerRespond: respond_delayed(e.stream); break;
+    case EventKind::StreamChunk: produce_chunk(e.stream); break;
+  }
+  settle();
+}
+
+void ConnectionSlot::start() {
+  notify([&](WorldObserver& o) { o.on_connection_start(w_.scheduler.now(), index_); });
+  try {
+    const auto openssl_scope = charge_openssl();
+    server_ = std::make_unique<ServerConnection>(w_.tls.server_ctx(), server_config(w_.scenario),
+                                                 *this, *this, w_.counting.port(index_));
+  } catch (const std::exception& ex) {
+    server_failure_ = std::string("server connection could not be set up: ") + ex.what();
+    return;
+  }
+  server_->set_pass_observer([this](const PassRecord& r) { on_pass(r); });
+  peer_.start();
+  flush_peer();
+}
+
+// Once the peer has every response (or gave up), the server says goodbye: GOAWAY, then
+// close_notify after its last frame.
+void ConnectionSlot::settle() {
+  if (!alive() || shutdown_sent_ || !peer_.done() || server_->failed()) return;
+  shutdown_sent_ = true;
+  const auto openssl_scope = charge_openssl();
+  server_->shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server side
+
+void ConnectionSlot::on_pass(const PassRecord& record) {
+  notify([&](WorldObserver& o) { o.on_pass_end(w_.scheduler.now(), index_, record); });
+  // Client input that has arrived may reach the server between any two passes, including two
+  // passes chained by synchronous completions.
+  if (to_server_.arrived(w_.scheduler.now()) > 0 &&
+      w_.chooser.chance(Decision::InputAfterPass, w_.scenario.peer.input_after_pass_permille)) {
+    deliver(true);
+  }
+}
+
+void ConnectionSlot::deliver(bool after_pass) {
+  if (!alive()) return;
+  const auto bytes = to_server_.take(w_.scheduler.now(), to_server_.size());
+  if (bytes.empty()) return;  // an earlier delivery at this instant took it
+  notify([&](WorldObserver& o) { o.on_deliver(w_.scheduler.now(), index_, bytes.size(), after_pass); });
+  const auto openssl_scope = charge_openssl();
+  server_->on_ciphertext(bytes);
+}
+
+void ConnectionSlot::on_request(ServerConnection&, ServerStream& stream) {
+  const auto id = Workload::request_id_from_path(stream.request);
+  if (!id) {
+    ResponseObject::Spec spec;
+    spec.status = 404;
+    server_->submit_response(
+        stream.id, ResponseRef(ResponseObject::create(w_.counting.port(index_), spec, nullptr)));
+    return;
+  }
+  const std::uint64_t delay =
+      w_.chooser.between(Decision::HandlerDelay, w_.scenario.workload.handler_delay_ns);
+  if (delay == 0) return respond(stream.id, *id, stream.request);
+  delayed_[stream.id] = {*id, stream.request};
+  w_.scheduler.after(delay, {EventKind::HandlerRespond, index_, stream.id, *id});
+}
+
+void ConnectionSlot::respond_delayed(std::int32_t stream_id) {
+  const auto it = delayed_.find(stream_id);
+  if (it == delayed_.end()) return;
+  const Delayed d = std::move(it->second);
+  delayed_.erase(it);
+  if (!alive()) return;
+  const auto openssl_scope = charge_openssl();
+  try {
+    respond(stream_id, d.request_id, d.request);
+  } catch (const std::bad_alloc&) {
+    // A handler that cannot build its response gives the stream up, as a server would.
+    server_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+// Throws std::bad_alloc when the response cannot be allocated (inside nghttp2's callback, core
+// turns that into a failed session). A response the session refuses (nghttp2 out of memory)
+// resets its stream, as a server that cannot answer does.
+void ConnectionSlot::respond(std::int32_t stream_id, std::uint64_t request_id,
+                             const HeaderTable& request) {
+  const ResponsePlan plan = w_.workload.response(request_id);
+  Allocator& port = w_.counting.port(index_);
+  bool submitted = false;
+  if (plan.kind == ResponseKind::Shared) {
+    // Adopting an immutable object is safe: releasing it is a no-op.
+    submitted = server_->submit_response(stream_id, ResponseRef(w_.shared_body));
+  } else if (plan.kind == ResponseKind::Streaming) {
+    ResponseRef head(ResponseObject::create(
+        port, w_.workload.response_spec(request_id, plan, request), nullptr));
+    submitted = server_->submit_streaming_response(stream_id, std::move(head));
+    if (submitted) {
+      producers_[stream_id] = {request_id, plan, 0};
+      w_.scheduler.after(
+          w_.chooser.between(Decision::StreamInterval, w_.scenario.workload.stream_interval_ns),
+          {EventKind::StreamChunk, index_, stream_id, request_id});
+    }
+  } else {
+    const Workload* workload = &w_.workload;
+    auto fill = [workload, request_id, plan](std::span<std::uint8_t> out) {
+      workload->fill(request_id, plan, 0, out);
+    };
+    submitted = server_->submit_response(
+        stream_id, ResponseRef(ResponseObject::create(
+                       port, w_.workload.response_spec(request_id, plan, request), fill)));
+  }
+  if (!submitted) server_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
+}
+
+void ConnectionSlot::produce_chunk(std::int32_t stream_id) {
+  const auto it = producers_.find(stream_id);
+  if (it == producers_.end()) return;
+  if (!alive()) {
+    producers_.erase(it);
+    return;
+  }
+  Producer& p = it->second;
+  const std::uint64_t left = p.plan.body_size - p.offset;
+  const std::uint64_t size = std::min(
+      left, w_.chooser.between(Decision::StreamChunk, w_.scenario.workload.stream_chunk));
+  std::vector<std::uint8_t> chunk(size);
+  w_.workload.fill(p.request_id, p.plan, p.offset, chunk);
+  const auto openssl_scope = charge_openssl();
+  // False: the stream is gone, or its chunk could not be allocated. The producer gives the
+  // stream up either way (resetting a stream that is gone does nothing).
+  if (size > 0 && !server_->append_body_chunk(stream_id, chunk)) {
+    server_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
+    producers_.erase(it);
+    return;
+  }
+  p.offset += size;
+  if (p.offset == p.plan.body_size) {
+    if (!server_->end_body(stream_id)) server_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
+    producers_.erase(it);
+    return;
+  }
+  w_.scheduler.after(
+      w_.chooser.between(Decision::StreamInterval, w_.scenario.workload.stream_interval_ns),
+      {EventKind::StreamChunk, index_, stream_id, p.request_id});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The link, server to peer
+
+bool ConnectionSlot::link_has_room(std::size_t bytes) const {
+  // An empty link takes any write, so a write larger than the buffer cannot wedge the run.
+  return to_peer_.empty() || to_peer_.size() + bytes <= w_.scenario.link.buffer;
+}
+
+void ConnectionSlot::submit(std::span<const std::uint8_t> ciphertext) {
+  inflight_ = ciphertext;
+  const auto& link = w_.scenario.link;
+  const bool sync =
+      link.completions == CompletionMode::Sync ||
+      (link.completions == CompletionMode::Mixed &&
+       w_.chooser.chance(Decision::CompletionSync, link.sync_permille));
+  notify([&](WorldObserver& o) {
+    o.on_write_submit(w_.scheduler.now(), index_, ciphertext.size(), sync);
+  });
+  if (sync && link_has_room(ciphertext.size())) return complete_write();  // inside the submit
+  std::uint64_t delay = w_.chooser.between(Decision::WriteDelay, link.write_delay_ns);
+  if (link.bandwidth > 0) delay += ciphertext.size() * kNsPerSecond / link.bandwidth;
+  w_.scheduler.after(delay, {EventKind::WriteComplete, index_, 0, 0});
+}
+
+void ConnectionSlot::try_complete() {
+  if (!alive() || inflight_.empty()) return;
+  if (!link_has_room(inflight_.size())) {
+    blocked_ = true;  // the peer's next read makes room
+    return;
+  }
+  const auto openssl_scope = charge_openssl();
+  complete_write();
+}
+
+void ConnectionSlot::complete_write() {
+  const auto bytes = std::exchange(inflight_, {});
+  blocked_ = false;
+  const std::uint64_t now = w_.scheduler.now();
+  const std::uint64_t arrival =
+      to_peer_.push(now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), bytes);
+  notify([&](WorldObserver& o) { o.on_write_complete(now, index_, bytes); });
+  wake_reader(arrival);
+  server_->on_write_complete(bytes.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The peer
+
+void ConnectionSlot::wake_reader(std::uint64_t arrival) {
+  if (read_scheduled_ || aborted_) return;
+  read_scheduled_ = true;
+  const std::uint64_t delay =
+      w_.chooser.between(Decision::ReadDelay, w_.scenario.link.read_delay_ns);
+  w_.scheduler.at(std::max(arrival, w_.scheduler.now()) + delay,
+                  {EventKind::PeerRead, index_, 0, 0});
+}
+
+void ConnectionSlot::peer_read() {
+  read_scheduled_ = false;
+  if (aborted_) return;
+  const std::uint64_t now = w_.scheduler.now();
+  if (to_peer_.arrived(now) == 0) {
+    if (auto next = to_peer_.next_arrival()) wake_reader(*next);
+    return;
+  }
+  const auto& link = w_.scenario.link;
+  const auto bytes = to_peer_.take(now, w_.chooser.between(Decision::ReadChunk, link.read_chunk));
+  notify([&](WorldObserver& o) { o.on_peer_read(now, index_, bytes.size(), to_peer_.size()); });
+  peer_.on_wire(bytes);
+  after_read();
+  if (aborted_) return;
+  flush_peer();
+  if (blocked_ && link_has_room(inflight_.size()) && alive()) {
+    const auto openssl_scope = charge_openssl();
+    complete_write();
+  }
+  if (to_peer_.empty() || read_scheduled_) return;
+  // Reading on, after a pause if the peer takes one; backpressure builds meanwhile.
+  if (w_.chooser.chance(Decision::ReadPause, link.pause_permille)) {
+    read_scheduled_ = true;
+    w_.scheduler.after(w_.chooser.between(Decision::PauseLength, link.pause_ns),
+                       {EventKind::PeerRead, index_, 0, 0});
+    return;
+  }
+  wake_reader(*to_peer_.next_arrival());
+}
+
+// The peer's behaviours, decided after each read.
+void ConnectionSlot::after_read() {
+  const auto& p = w_.scenario.peer;
+  if (peer_.requests_finished()) return;
+  if (w_.chooser.chance(Decision::AbruptClose, p.abrupt_close_permille)) return abort();
+  if (w_.chooser.chance(Decision::Ping, p.ping_permille)) peer_.send_ping();
+  if (w_.chooser.chance(Decision::Reset, p.reset_permille)) {
+    const auto candidates = peer_.streams_in_progress();
+    if (!candidates.empty()) {
+      const auto i = w_.chooser.pick(Decision::ResetWhich,
+                                     static_cast<std::uint32_t>(candidates.size()));
+      peer_.cancel_stream(candidates[i]);
+    }
+  }
+  for (; goaway_seen_completed_ < peer_.responses_completed(); ++goaway_seen_completed_) {
+    if (w_.chooser.chance(Decision::Goaway, p.goaway_permille)) {
+      peer_.send_goaway();
+      goaway_seen_completed_ = peer_.responses_completed();
+      break;
+    }
+  }
+  if (p.window == WindowPolicy::Stingy) peer_.release_window(p.stingy_increment);
+  ensure_window_tick();
+}
+
+void ConnectionSlot::ensure_window_tick() {
+  const auto policy = w_.scenario.peer.window;
+  if ((policy != WindowPolicy::Stingy && policy != WindowPolicy::Withheld) ||
+      window_tick_scheduled_ || aborted_ || !peer_.window_credit_pending()) {
+    return;
+  }
+  window_tick_scheduled_ = true;
+  w_.scheduler.after(w_.chooser.between(Decision::WindowDelay, w_.scenario.peer.window_delay_ns),
+                     {EventKind::WindowTick, index_, 0, 0});
+}
+
+void ConnectionSlot::window_tick() {
+  window_tick_scheduled_ = false;
+  if (aborted_) return;
+  const auto& p = w_.scenario.peer;
+  if (p.window == WindowPolicy::Stingy) {
+    peer_.release_window(p.stingy_increment);
+  } else if (w_.chooser.chance(Decision::WindowRelease, 500)) {
+    peer_.release_window(UINT64_MAX);
+  }
+  flush_peer();
+  ensure_window_tick();
+}
+
+void ConnectionSlot::flush_peer() {
+  if (aborted_) return;
+  const auto out = peer_.take_outbound();
+  if (out.empty()) return;
+  const std::uint64_t now = w_.scheduler.now();
+  notify([&](WorldObserver& o) { o.on_client_flush(now, index_, out); });
+  const std::uint64_t arrival =
+      to_server_.push(now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), out);
+  w_.scheduler.at(arrival, {EventKind::DeliverToServer, index_, 0, 0});
+}
+
+// The peer drops the connection: no close_notify, nothing more either way. The server
+// connection is torn down with its streams open, as a server does when the socket dies.
+void ConnectionSlot::abort() {
+  aborted_ = true;
+  peer_.abort();
+  notify([&](WorldObserver& o) { o.on_connection_end(w_.scheduler.now(), index_, true); });
+  inflight_ = {};
+  to_peer_.clear();
+  to_server_.clear();
+  producers_.clear();
+  delayed_.clear();
+  close_server();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ConnectionResult ConnectionSlot::result() const {
+  ConnectionResult r;
+  r.index = index_;
+  r.requests = requests_;
+  r.aborted = aborted_;
+  r.responses_verified = peer_.responses_verified();
+  r.responses_failed = peer_.responses_failed();
+  r.responses_cancelled = peer_.responses_cancelled();
+  if (!peer_.done()) r.responses_failed = requests_ - r.responses_verified - r.responses_cancelled;
+  if (!server_failure_.empty()) {
+    r.failure = server_failure_;
+  } else if (server_ && server_->failed()) {
+    r.failure = "server connection failed: " + server_->error();
+  } else if (peer_.failed()) {
+    r.failure = "peer: " + peer_.failure();
+  } else if (!peer_.done()) {
+    r.failure = "stalled: the world settled with " +
+                std::to_string(requests_ - peer_.responses_completed() -
+                               peer_.responses_cancelled()) +
+                " requests unfinished and " + std::to_string(peer_.pings_outstanding()) +
+                " PINGs unanswered";
+  }
+  r.passes = server_ ? server_->passes() : passes_;
+  r.totals = server_ ? server_->totals() : totals_;
+  r.wire_digest = peer_.wire_digest();
+  r.app_digest = peer_.app_digest();
+  r.wire_bytes = peer_.wire_bytes();
+  r.app_bytes = peer_.app_bytes();
+  r.wire = peer_.wire();
+  r.app = peer_.app_stream();
+  r.records = peer_.records();
+  r.frames = peer_.frames();
+  r.streams.reserve(peer_.streams().size());
+  for (const auto& [id, s] : peer_.streams()) r.streams.push_back(s);
+  r.close_notify_is_last = peer_.close_notify_is_last();
+  r.pings_sent = peer_.pings_sent();
+  r.pings_acked = peer_.pings_acked();
+  r.window_updates = peer_.window_updates_sent();
+  return r;
+}
+
+}  // namespace emitlab::sim

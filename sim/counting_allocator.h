@@ -1,0 +1,226 @@
+// The counting allocator of a simulated world (issue 3, item 6). One per world; every
+// connection gets its own Allocator port from it, and OpenSSL's allocations are charged to it
+// through an OpenSslAttribution scope (sim/openssl_mem.h).
+//
+// What it does for a run:
+//  - attributes every allocation to (connection, owner, emitter site) and to (connection, pass),
+//    counting allocations, frees, bytes and live/peak live bytes;
+//  - puts a header in front of every block (size, owner, connection, pass, canary), so a free
+//    needs no size and a double free or a foreign pointer is reported as a violation instead
+//    of corrupting the heap;
+//  - poisons freed blocks with kPoisonByte and keeps them in a bounded FIFO quarantine before
+//    really freeing them: a stale pointer (a gather entry into a freed body) then reads poison,
+//    which the peer's byte-exact verification reports as wrong bytes;
+//  - fails the n-th allocation attempt on purpose (fail_at) and records where it hit.
+//
+// Lifetime: the allocator must outlive every port user (ServerConnection, responses). OpenSSL
+// blocks still live when it is destroyed stay valid: their later free is routed by the header.
+// Thread safety: every member function may be called from any thread (OpenSSL may free from
+// another thread); the counts are guarded by one mutex.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/allocator.h"
+
+namespace emitlab::sim {
+
+struct AllocCounts {
+  std::uint64_t allocations = 0;  // successful allocations (a realloc counts one, and one free)
+  std::uint64_t frees = 0;
+  std::uint64_t bytes_allocated = 0;
+  std::uint64_t bytes_freed = 0;
+  std::uint64_t live_bytes = 0;
+  std::uint64_t peak_live_bytes = 0;
+  std::uint64_t live_blocks() const { return allocations - frees; }
+  bool operator==(const AllocCounts&) const = default;
+};
+
+// One (connection, owner, site) row; `site` is set for the emitter only.
+struct SiteCounts {
+  std::uint32_t connection = 0;
+  AllocOwner owner = AllocOwner::Emitter;
+  std::optional<AllocSite> site;
+  AllocCounts counts;
+};
+
+// One (connection, pass) row. `counts` follows the blocks ALLOCATED in the pass (their frees
+// count here whenever they happen, so live_bytes is what the pass left behind);
+// `frees_during` counts the frees made while the pass ran, whatever pass allocated them.
+struct PassCounts {
+  std::uint32_t connection = 0;
+  std::uint64_t pass = 0;  // 0: outside passes
+  AllocCounts counts;
+  std::uint64_t frees_during = 0;
+};
+
+enum class ViolationKind : std::uint8_t {
+  DoubleFree,          // the block was already freed and is still quarantined
+  UnknownPointer,      // never handed out by this allocator, or freed and already released
+  HeaderCorrupt,       // the block is ours but its header canary is wrong (an underflow)
+  OwnerMismatch,       // freed with another owner or emitter site than it was allocated with
+  ConnectionMismatch,  // freed through another connection's port
+};
+std::string_view to_string(ViolationKind kind);
+
+struct Violation {
+  ViolationKind kind = ViolationKind::UnknownPointer;
+  std::uint32_t connection = 0;            // of the port (or OpenSSL scope) that freed
+  AllocOwner owner = AllocOwner::Emitter;  // as the freeing call named it
+  std::uint64_t pass = 0;
+  std::uint64_t sequence = 0;  // the block's allocation number; 0 when unknown
+};
+
+// A block still live (listed in allocation order).
+struct Leak {
+  std::uint64_t sequence = 0;
+  std::uint32_t connection = 0;
+  AllocOwner owner = AllocOwner::Emitter;
+  std::optional<AllocSite> site;
+  std::uint64_t pass = 0;
+  std::uint64_t bytes = 0;
+};
+
+// One counted allocation attempt: where fail_at's allocation hit, or (when recording) any.
+struct AllocationAttempt {
+  std::uint64_t n = 0;  // 1-based attempt number in its allocator
+  std::uint32_t connection = 0;
+  AllocOwner owner = AllocOwner::Emitter;
+  std::optional<AllocSite> site;
+  std::uint64_t pass = 0;
+  std::uint64_t bytes = 0;
+  bool reallocation = false;
+  bool operator==(const AllocationAttempt&) const = default;
+};
+using InjectedFailure = AllocationAttempt;
+std::string to_string(const AllocationAttempt& attempt);
+std::string to_string(const Leak& leak);
+std::string to_string(const Violation& violation);
+
+struct CountingConfig {
+  // Freed blocks wait here (poisoned) before the real free; 0 frees at once. The newest block
+  // always stays, even when it alone is larger.
+  std::size_t quarantine_bytes = std::size_t{8} << 20;
+};
+
+class CountingAllocator {
+ public:
+  static constexpr std::uint8_t kPoisonByte = 0xDB;
+  static constexpr std::size_t kMaxViolationsKept = 64;  // beyond it only the count grows
+
+  explicit CountingAllocator(CountingConfig config = {});
+  // Drains the quarantine; live blocks are left alone (leaks() named them).
+  ~CountingAllocator();
+  CountingAllocator(const CountingAllocator&) = delete;
+  CountingAllocator& operator=(const CountingAllocator&) = delete;
+
+  // The port of `connection`: stable for the allocator's lifetime, created on first use.
+  emitlab::Allocator& port(std::uint32_t connection);
+
+  // Failure injection: the n-th counted allocation attempt (1-based, over every owner, OpenSSL
+  // included) returns nullptr, once. 0 disarms; an n already passed never fires.
+  void fail_at(std::uint64_t n);
+  std::uint64_t allocations_so_far() const;  // attempts, including a failed one
+  std::optional<InjectedFailure> injected_failure() const;
+  // Keeps every attempt from now on, in order (a sweep compares its runs with a clean one).
+  void record_attempts(bool on);
+  std::vector<AllocationAttempt> attempts() const;
+
+  AllocCounts total() const;
+  AllocCounts for_connection(std::uint32_t connection) const;
+  AllocCounts for_owner(std::uint32_t connection, AllocOwner owner) const;
+  AllocCounts for_site(std::uint32_t connection, AllocSite emitter_site) const;
+  std::vector<SiteCounts> sites() const;  // ordered by (connection, owner, site)
+  PassCounts for_pass(std::uint32_t connection, std::uint64_t pass) const;
+  AllocCounts for_pass(std::uint32_t connection, std::uint64_t pass, AllocOwner owner) const;
+  std::vector<PassCounts> passes(std::uint32_t connection) const;  // ordered by pass
+
+  std::uint64_t violation_count() const;
+  std::vector<Violation> violations() const;  // the first kMaxViolationsKept, in order
+  std::vector<Leak> leaks() const;            // every live block, in allocation order
+  bool all_freed(std::uint32_t connection) const;
+  // False when the OpenSSL hooks are not installed (or the registry is full): OpenSSL's
+  // allocations are then NOT counted, and OpenSsl rows read zero for that reason only.
+  bool openssl_counted() const;
+  std::uint64_t quarantined_bytes() const;
+  void drain_quarantine();  // really frees every quarantined block now
+
+ private:
+  class Port;
+  friend class Port;
+  friend struct OpenSslRouting;  // sim/openssl_mem.cpp
+
+  struct Origin {
+    std::uint32_t connection;
+    AllocOwner owner;
+    std::uint8_t site;  // AllocSite or detail::kNoSite
+    std::uint64_t pass;
+  };
+  // The caller of a free or realloc: whose port (or OpenSSL scope) and what it claimed.
+  struct Caller {
+    std::uint32_t connection;
+    AllocOwner owner;
+    std::uint8_t site;
+    std::uint64_t pass;
+    bool checked;  // port calls are checked against the header; OpenSSL's are routed by it
+  };
+
+  void* acquire(std::size_t bytes, const Origin& origin) noexcept;
+  void release(void* user, const Caller& caller) noexcept;
+  void* resize(void* user, std::size_t bytes, const Caller& caller) noexcept;
+  void* resize_checked(void* user, std::size_t bytes, const Caller& caller);
+
+  // All below run with mu_ held.
+  bool take_attempt(std::size_t bytes, const Origin& origin, bool reallocation);
+  void* carve(std::size_t bytes, const Origin& origin);
+  bool admit(void* user, const Caller& caller);
+  void check_tag(const void* user, const Caller& caller);
+  void retire(void* user, const Caller& caller);
+  void quarantine(void* user);
+  void count_alloc(const Origin& origin, std::uint64_t bytes);
+  void count_free(const Origin& origin, std::uint64_t bytes, const Caller& caller);
+  void report(ViolationKind kind, const Caller& caller, std::uint64_t sequence);
+  void drain_locked();
+
+  CountingConfig config_;
+  std::uint32_t id_;
+  bool registered_;
+  mutable std::mutex mu_;
+  std::map<std::uint32_t, std::unique_ptr<Port>> ports_;
+
+  std::uint64_t attempts_ = 0;
+  std::uint64_t fail_at_ = 0;
+  std::optional<InjectedFailure> injected_;
+  bool recording_ = false;
+  std::vector<AllocationAttempt> attempts_log_;
+
+  // Membership only (never iterated into output unsorted): live and quarantined blocks.
+  std::unordered_set<const void*> live_;
+  std::unordered_set<const void*> quarantined_;
+  std::deque<void*> quarantine_fifo_;
+  std::uint64_t quarantine_bytes_ = 0;
+
+  AllocCounts total_;
+  std::map<std::tuple<std::uint32_t, AllocOwner, std::uint8_t>, AllocCounts> sites_;
+  std::map<std::pair<std::uint32_t, AllocOwner>, AllocCounts> owners_;
+  std::map<std::uint32_t, AllocCounts> connections_;
+  std::map<std::pair<std::uint32_t, std::uint64_t>, PassCounts> passes_;
+  std::map<std::tuple<std::uint32_t, std::uint64_t, AllocOwner>, AllocCounts> pass_owners_;
+
+  std::uint64_t violation_count_ = 0;
+  std::vector<Violation> violations_;
+};
+
+}  // namespace emitlab::sim

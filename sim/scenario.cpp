@@ -1,0 +1,388 @@
+#include "sim/scenario.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/byte_size.h"
+
+namespace emitlab::sim {
+namespace {
+
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
+
+constexpr std::uint64_t kSecond = 1'000'000'000;
+constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
+constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+constexpr std::uint64_t kMaxWindow = 0x7fffffff;
+
+template <class E>
+using Names = std::span<const std::pair<std::string_view, E>>;
+
+constexpr std::pair<std::string_view, Pacing> kPacings[] = {{"lockstep", Pacing::Lockstep},
+                                                            {"closed-loop", Pacing::ClosedLoop}};
+constexpr std::pair<std::string_view, CompletionMode> kCompletions[] = {
+    {"sync", CompletionMode::Sync}, {"async", CompletionMode::Async}, {"mixed", CompletionMode::Mixed}};
+constexpr std::pair<std::string_view, WindowPolicy> kWindows[] = {
+    {"wide", WindowPolicy::Wide},     {"eager", WindowPolicy::Eager},
+    {"half", WindowPolicy::Half},     {"stingy", WindowPolicy::Stingy},
+    {"withheld", WindowPolicy::Withheld}};
+
+template <class E>
+std::string_view name_of(E value, std::type_identity_t<Names<E>> names) {
+  for (const auto& [n, v] : names) {
+    if (v == value) return n;
+  }
+  return "?";
+}
+
+template <class E>
+std::string alternatives(Names<E> names) {
+  std::string out;
+  for (const auto& [n, v] : names) out += (out.empty() ? "" : "|") + std::string(n);
+  return out;
+}
+
+// Every field of a scenario, declared once: the reader and the writer both walk this.
+template <class V>
+void describe(Scenario& s, V& v) {
+  v.u64("version", nullptr, Scenario::kVersion, Scenario::kVersion);
+  v.u64("seed", &s.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  v.strategy("strategy", s.strategy);
+  v.object("workload", [&] {
+    auto& w = s.workload;
+    v.u32("connections", w.connections, 1, 10000);
+    v.u32("concurrency", w.concurrency, 1, 100);
+    v.u32("requests", w.requests, 1, 10'000'000);
+    v.choice("pacing", w.pacing, kPacings);
+    v.range("body", w.body, 0, kGiB, true);
+    v.object("kinds", [&] {
+      v.u32("buffered", w.kinds.buffered, 0, 1000);
+      v.u32("streaming", w.kinds.streaming, 0, 1000);
+      v.u32("head", w.kinds.head, 0, 1000);
+      v.u32("empty", w.kinds.empty, 0, 1000);
+      v.u32("shared", w.kinds.shared, 0, 1000);
+    });
+    v.u32("trailers_permille", w.trailers_permille, 0, 1000);
+    v.range("request_headers", w.request_headers, 0, 64, false);
+    v.range("header_value", w.header_value, 0, 4096, true);
+    v.range("handler_delay_ns", w.handler_delay_ns, 0, kSecond, false);
+    v.range("stream_chunk", w.stream_chunk, 1, kMiB, true);
+    v.range("stream_interval_ns", w.stream_interval_ns, 0, kSecond, false);
+  });
+  v.object("link", [&] {
+    auto& l = s.link;
+    v.choice("completions", l.completions, kCompletions);
+    v.u32("sync_permille", l.sync_permille, 0, 1000);
+    v.range("write_delay_ns", l.write_delay_ns, 0, kSecond, false);
+    v.range("latency_ns", l.latency_ns, 0, kSecond, false);
+    v.u64("bandwidth", &l.bandwidth, 0, std::uint64_t{1} << 40);
+    v.size("buffer", l.buffer, 1024, 64 * kMiB);
+    v.range("read_chunk", l.read_chunk, 1, kMiB, true);
+    v.range("read_delay_ns", l.read_delay_ns, 0, kSecond, false);
+    v.u32("pause_permille", l.pause_permille, 0, 1000);
+    v.range("pause_ns", l.pause_ns, 0, kSecond, false);
+  });
+  v.object("peer", [&] {
+    auto& p = s.peer;
+    v.choice("window", p.window, kWindows);
+    v.u32("initial_window", p.initial_window, 1, kMaxWindow);
+    v.u32("connection_window", p.connection_window, 65535, kMaxWindow);
+    v.u32("stingy_increment", p.stingy_increment, 1, kMaxWindow);
+    v.range("window_delay_ns", p.window_delay_ns, 1, kSecond, false);
+    v.u32("ping_permille", p.ping_permille, 0, 1000);
+    v.u32("reset_permille", p.reset_permille, 0, 1000);
+    v.u32("goaway_permille", p.goaway_permille, 0, 1000);
+    v.u32("abrupt_close_permille", p.abrupt_close_permille, 0, 1000);
+    v.u32("input_after_pass_permille", p.input_after_pass_permille, 0, 1000);
+  });
+  v.object("rings", [&] {
+    v.u32("cipher_out_records", s.rings.cipher_out_records, 0, 16);
+    v.size("plaintext", s.rings.plaintext, 4096, 16 * kMiB);
+    v.size("cipher_in", s.rings.cipher_in, 17408, kMiB);
+  });
+}
+
+class Reader {
+ public:
+  explicit Reader(const Json& root) { frames_.push_back({&root, "", {}}); }
+
+  const std::string& error() const { return error_; }
+  void finish() { close_frame(); }
+
+  template <class F>
+  void object(const char* key, F&& body) {
+    const Json* j = find(key);
+    if (j == nullptr) return;
+    if (!j->is_object()) return fail(key, *j, "an object");
+    frames_.push_back({j, path(key), {}});
+    body();
+    close_frame();
+  }
+
+  void u64(const char* key, std::uint64_t* out, std::uint64_t lo, std::uint64_t hi) {
+    const Json* j = find(key);
+    if (j == nullptr) return;
+    std::uint64_t value = 0;
+    if (!number(key, *j, false, value)) return;
+    if (value < lo || value > hi) return fail(key, *j, bounds(lo, hi));
+    if (out != nullptr) *out = value;
+  }
+
+  void u32(const char* key, std::uint32_t& out, std::uint64_t lo, std::uint64_t hi) {
+    std::uint64_t v = out;
+    u64(key, &v, lo, hi);
+    out = static_cast<std::uint32_t>(v);
+  }
+
+  void size(const char* key, std::uint64_t& out, std::uint64_t lo, std::uint64_t hi) {
+    const Json* j = find(key);
+    if (j == nullptr) return;
+    std::uint64_t value = 0;
+    if (!number(key, *j, true, value)) return;
+    if (value < lo || value > hi) return fail(key, *j, bounds(lo, hi) + " bytes");
+    out = value;
+  }
+
+  // [min, max], or one number for both.
+  void range(const char* key, Range& out, std::uint64_t lo, std::uint64_t hi, bool sizes) {
+    const Json* j = find(key);
+    if (j == nullptr) return;
+    const std::string want = "a number or [min, max] with " + bounds(lo, hi) +
+                             (sizes ? " (bytes, or N with K/KiB/M/MiB)" : "") + " and min <= max";
+    Range r;
+    if (j->is_array()) {
+      if (j->size() != 2 || !number(key, (*j)[0], sizes, r.min, want) ||
+          !number(key, (*j)[1], sizes, r.max, want)) {
+        if (error_.empty()) fail(key, *j, want);
+        return;
+      }
+    } else if (number(key, *j, sizes, r.min, want)) {
+      r.max = r.min;
+    } else {
+      return;
+    }
+    if (r.min < lo || r.max > hi || r.min > r.max) return fail(key, *j, want);
+    out = r;
+  }
+
+  template <class E>
+  void choice(const char* key, E& out, std::type_identity_t<Names<E>> names) {
+    const Json* j = find(key);
+    if (j == nullptr) return;
+    if (j->is_string()) {
+      for (const auto& [n, v] : names) {
+        if (j->get<std::string>() == n) {
+          out = v;
+          return;
+        }
+      }
+    }
+    fail(key, *j, alternatives(names));
+  }
+
+  void strategy(const char* key, StrategySpec& out) {
+    const Json* j = find(key);
+    if (j == nullptr) return;
+    if (!j->is_string()) return fail(key, *j, "a strategy spec string");
+    const SpecParse parsed = parse_strategy(j->get<std::string>());
+    if (!parsed.spec) {
+      if (error_.empty()) error_ = "scenario: " + path(key) + ": " + parsed.error;
+      return;
+    }
+    out = *parsed.spec;
+  }
+
+ private:
+  struct Frame {
+    const Json* object;
+    std::string path;
+    std::set<std::string> known;
+  };
+
+  std::string path(const char* key) const {
+    const std::string& base = frames_.back().path;
+    return base.empty() ? key : base + "." + key;
+  }
+
+  const Json* find(const char* key) {
+    if (!error_.empty()) return nullptr;
+    Frame& f = frames_.back();
+    f.known.insert(key);
+    auto it = f.object->find(key);
+    return it == f.object->end() ? nullptr : &*it;
+  }
+
+  bool number(const char* key, const Json& j, bool sizes, std::uint64_t& out,
+              const std::string& want = {}) {
+    if (j.is_number_unsigned() || (j.is_number_integer() && j.get<std::int64_t>() >= 0)) {
+      out = j.get<std::uint64_t>();
+      return true;
+    }
+    if (sizes && j.is_string()) {
+      if (auto v = parse_byte_size(j.get<std::string>())) {
+        out = *v;
+        return true;
+      }
+    }
+    fail(key, j, want.empty() ? (sizes ? "a size (bytes, or N with K/KiB/M/MiB)"
+                                       : "a non-negative integer")
+                              : want);
+    return false;
+  }
+
+  void fail(const char* key, const Json& value, const std::string& want) {
+    if (!error_.empty()) return;
+    error_ = "scenario: bad value " + value.dump() + " for " + path(key) + ": expected " + want;
+  }
+
+  void close_frame() {
+    Frame& f = frames_.back();
+    if (error_.empty()) {
+      for (const auto& [k, unused] : f.object->items()) {
+        if (f.known.count(k) != 0) continue;
+        std::string keys;
+        for (const auto& known : f.known) keys += (keys.empty() ? "" : ", ") + known;
+        error_ = "scenario: unknown key '" + (f.path.empty() ? k : f.path + "." + k) +
+                 "'; expected one of " + keys;
+        break;
+      }
+    }
+    frames_.pop_back();
+  }
+
+  static std::string bounds(std::uint64_t lo, std::uint64_t hi) {
+    return std::to_string(lo) + ".." + std::to_string(hi);
+  }
+
+  std::vector<Frame> frames_;
+  std::string error_;
+};
+
+class Writer {
+ public:
+  OrderedJson root = OrderedJson::object();
+
+  template <class F>
+  void object(const char* key, F&& body) {
+    OrderedJson* parent = current_;
+    (*parent)[key] = OrderedJson::object();
+    current_ = &(*parent)[key];
+    body();
+    current_ = parent;
+  }
+  void u64(const char* key, const std::uint64_t* v, std::uint64_t lo, std::uint64_t) {
+    (*current_)[key] = v != nullptr ? *v : lo;
+  }
+  void u32(const char* key, std::uint32_t v, std::uint64_t, std::uint64_t) { (*current_)[key] = v; }
+  void size(const char* key, std::uint64_t v, std::uint64_t, std::uint64_t) { (*current_)[key] = v; }
+  void range(const char* key, const Range& r, std::uint64_t, std::uint64_t, bool) {
+    (*current_)[key] = OrderedJson::array({r.min, r.max});
+  }
+  template <class E>
+  void choice(const char* key, E v, std::type_identity_t<Names<E>> names) {
+    (*current_)[key] = std::string(name_of(v, names));
+  }
+  void strategy(const char* key, const StrategySpec& spec) { (*current_)[key] = spec.name(); }
+
+ private:
+  OrderedJson* current_ = &root;
+};
+
+// nlohmann's indented form puts each number of a range on its own line; ranges read better
+// as [min, max].
+void pretty(const OrderedJson& j, int indent, int depth, std::string& out) {
+  if (!j.is_object()) {
+    out += j.is_array() ? "[" + j[0].dump() + ", " + j[1].dump() + "]" : j.dump();
+    return;
+  }
+  out += "{\n";
+  std::size_t i = 0;
+  for (const auto& [k, v] : j.items()) {
+    out += std::string(static_cast<std::size_t>(indent * (depth + 1)), ' ') + OrderedJson(k).dump() + ": ";
+    pretty(v, indent, depth + 1, out);
+    out += ++i < j.size() ? ",\n" : "\n";
+  }
+  out += std::string(static_cast<std::size_t>(indent * depth), ' ') + "}";
+}
+
+bool span_fits(const Range& r) { return r.max - r.min < 0xFFFFFFFFULL; }
+
+}  // namespace
+
+std::string_view to_string(Pacing p) { return name_of(p, kPacings); }
+std::string_view to_string(CompletionMode m) { return name_of(m, kCompletions); }
+std::string_view to_string(WindowPolicy w) { return name_of(w, kWindows); }
+
+bool Scenario::input_independent() const {
+  return workload.pacing == Pacing::Lockstep && peer.window == WindowPolicy::Wide &&
+         peer.ping_permille == 0 && peer.reset_permille == 0 && peer.goaway_permille == 0 &&
+         peer.abrupt_close_permille == 0 && workload.handler_delay_ns.max == 0 &&
+         workload.kinds.streaming == 0;
+}
+
+std::uint32_t Scenario::requests_of(std::uint32_t connection) const {
+  const std::uint32_t c = workload.connections;
+  return workload.requests / c + (connection < workload.requests % c ? 1 : 0);
+}
+
+std::string validate(const Scenario& s) {
+  const auto& w = s.workload;
+  if (w.requests < w.connections) {
+    return "scenario: workload.requests " + std::to_string(w.requests) +
+           " is below workload.connections " + std::to_string(w.connections) +
+           ": every connection needs at least one request";
+  }
+  if (w.kinds.total() == 0) return "scenario: workload.kinds: at least one weight must be > 0";
+  const std::uint64_t per_connection = s.requests_of(0);
+  if (w.body.max > 0 && per_connection > Scenario::kMaxBodiesPerConnection / w.body.max) {
+    return "scenario: " + std::to_string(per_connection) + " requests per connection x body " +
+           std::to_string(w.body.max) + " exceeds 1 GiB of response bodies on one connection";
+  }
+  if (w.request_headers.max * (w.header_value.max + 8) > 32768) {
+    return "scenario: workload.request_headers x header_value may exceed 32 KiB of request "
+           "headers (the server's header list limit is 64 KiB)";
+  }
+  for (const Range* r : {&w.body, &w.stream_chunk, &s.link.read_chunk}) {
+    if (!span_fits(*r)) return "scenario: a size range spans more than 2^32 - 2 values";
+  }
+  return {};
+}
+
+ScenarioParse parse_scenario(std::string_view json_text, const Scenario& base) {
+  Json root;
+  try {
+    root = Json::parse(json_text);
+  } catch (const Json::parse_error& e) {
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    return {std::nullopt, "scenario: not JSON: " + what};
+  }
+  if (!root.is_object()) return {std::nullopt, "scenario: expected a JSON object"};
+  Scenario s = base;
+  Reader reader(root);
+  describe(s, reader);
+  reader.finish();
+  if (!reader.error().empty()) return {std::nullopt, reader.error()};
+  if (std::string why = validate(s); !why.empty()) return {std::nullopt, why};
+  return {s, {}};
+}
+
+std::string canonical_json(const Scenario& s, int indent) {
+  Scenario copy = s;
+  Writer writer;
+  describe(copy, writer);
+  if (indent < 0) return writer.root.dump();
+  std::string out;
+  pretty(writer.root, indent, 0, out);
+  return out;
+}
+
+}  // namespace emitlab::sim

@@ -1,0 +1,85 @@
+#include "sim/trace.h"
+
+namespace emitlab::sim {
+
+const char* frame_type_name(std::uint8_t type) {
+  static constexpr const char* kNames[] = {"DATA",     "HEADERS", "PRIORITY", "RST_STREAM",
+                                           "SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY",
+                                           "WINDOW_UPDATE", "CONTINUATION"};
+  return type < std::size(kNames) ? kNames[type] : "UNKNOWN";
+}
+
+std::ostream& TraceWriter::line(std::uint64_t t, std::uint32_t c, const char* ev) {
+  return *out_ << "{\"t\":" << t << ",\"c\":" << c << ",\"ev\":\"" << ev << '"';
+}
+
+void TraceWriter::on_connection_start(std::uint64_t t, std::uint32_t c) {
+  line(t, c, "connection_start") << "}\n";
+}
+
+void TraceWriter::on_pass_begin(std::uint64_t t, std::uint32_t c, std::uint64_t pass) {
+  line(t, c, "pass_begin") << ",\"pass\":" << pass << "}\n";
+}
+
+void TraceWriter::on_pass_end(std::uint64_t t, std::uint32_t c, const PassRecord& r) {
+  std::ostream& o = line(t, c, "pass_end");
+  o << ",\"pass\":" << r.index << ",\"record\":{\"kind\":\"" << to_string(r.kind)
+    << "\",\"skipped\":" << (r.skipped ? "true" : "false") << ",\"bytes\":" << r.bytes
+    << ",\"frames\":" << r.frames << ",\"gather_entries\":" << r.gather_entries
+    << ",\"ssl_writes\":" << r.ssl_writes << ",\"tls_records\":" << r.tls_records
+    << ",\"write_submissions\":" << r.write_submissions << ",\"parks\":" << r.parks
+    << ",\"parked_bytes\":" << r.parked_bytes << ",\"allocs\":{";
+  for (std::size_t i = 0; i < kAllocSites; ++i) {
+    o << (i ? "," : "") << '"' << to_string(static_cast<AllocSite>(i)) << "\":" << r.allocs[i];
+  }
+  o << "},\"frees\":{";
+  for (std::size_t i = 0; i < kAllocSites; ++i) {
+    o << (i ? "," : "") << '"' << to_string(static_cast<AllocSite>(i)) << "\":" << r.frees[i];
+  }
+  o << "},\"alloc_bytes\":" << r.alloc_bytes << ",\"nghttp2_allocs\":" << r.nghttp2_allocs
+    << ",\"nghttp2_frees\":" << r.nghttp2_frees << ",\"ref_retains\":" << r.ref_retains
+    << ",\"ref_releases\":" << r.ref_releases << ",\"owner_releases\":" << r.owner_releases
+    << ",\"objects_destroyed\":" << r.objects_destroyed << ",\"copied\":{";
+  for (std::size_t i = 0; i < kCopySites; ++i) {
+    o << (i ? "," : "") << '"' << to_string(static_cast<CopySite>(i)) << "\":" << r.copied[i];
+  }
+  o << "}}}\n";
+}
+
+void TraceWriter::on_write_submit(std::uint64_t t, std::uint32_t c, std::size_t bytes, bool sync) {
+  line(t, c, "write_submit") << ",\"bytes\":" << bytes << ",\"sync\":" << (sync ? "true" : "false")
+                             << "}\n";
+}
+
+void TraceWriter::on_write_complete(std::uint64_t t, std::uint32_t c,
+                                    std::span<const std::uint8_t> bytes) {
+  line(t, c, "write_complete") << ",\"bytes\":" << bytes.size() << "}\n";
+}
+
+void TraceWriter::on_peer_read(std::uint64_t t, std::uint32_t c, std::size_t bytes,
+                               std::uint64_t left) {
+  line(t, c, "peer_read") << ",\"bytes\":" << bytes << ",\"left\":" << left << "}\n";
+}
+
+void TraceWriter::on_client_flush(std::uint64_t t, std::uint32_t c,
+                                  std::span<const std::uint8_t> bytes) {
+  line(t, c, "client_flush") << ",\"bytes\":" << bytes.size() << "}\n";
+}
+
+void TraceWriter::on_deliver(std::uint64_t t, std::uint32_t c, std::size_t bytes,
+                             bool after_pass) {
+  line(t, c, "deliver") << ",\"bytes\":" << bytes
+                        << ",\"after_pass\":" << (after_pass ? "true" : "false") << "}\n";
+}
+
+void TraceWriter::on_frame(std::uint64_t t, std::uint32_t c, const FrameInfo& f, bool outbound) {
+  line(t, c, "frame") << ",\"dir\":\"" << (outbound ? "send" : "recv") << "\",\"type\":\""
+                      << frame_type_name(f.type) << "\",\"flags\":" << unsigned{f.flags}
+                      << ",\"stream\":" << f.stream_id << ",\"length\":" << f.length << "}\n";
+}
+
+void TraceWriter::on_connection_end(std::uint64_t t, std::uint32_t c, bool aborted) {
+  line(t, c, "connection_end") << ",\"aborted\":" << (aborted ? "true" : "false") << "}\n";
+}
+
+}  // namespace emitlab::sim
