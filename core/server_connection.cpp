@@ -60,6 +60,10 @@ void ServerConnection::set_pass_observer(std::function<void(const PassRecord&)> 
   observer_ = std::move(observer);
 }
 
+void ServerConnection::set_pass_begin_observer(std::function<void(std::uint64_t)> observer) {
+  begin_observer_ = std::move(observer);
+}
+
 void ServerConnection::on_ciphertext(std::span<const std::uint8_t> ciphertext) {
   Entry entry(*this);
   tls_.feed(ciphertext);
@@ -148,6 +152,7 @@ void ServerConnection::run_pass() {
   PassRecord& record = passes_.emplace_back();
   record.index = passes_.size();
   attach(&record);
+  if (begin_observer_) begin_observer_(record.index);
   if (session_->in_callback()) {
     tls_.violation(Rule::NoSendInCallback, "emit pass requested inside an nghttp2 callback");
   }

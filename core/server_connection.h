@@ -73,6 +73,8 @@ class ServerConnection final : private TlsListener, private SessionListener {
   const PassRecord& outside_passes() const { return outside_; }
   PassRecord totals() const;
   void set_pass_observer(std::function<void(const PassRecord&)> observer);
+  // Called when a pass starts, before it does anything (its index; records start at 1).
+  void set_pass_begin_observer(std::function<void(std::uint64_t)> observer);
   TlsConnection& tls() { return tls_; }
   H2ServerSession& session() { return *session_; }
 
@@ -104,6 +106,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
   PassRecord* current_ = nullptr;
   std::vector<PassRecord> passes_;
   std::function<void(const PassRecord&)> observer_;
+  std::function<void(std::uint64_t)> begin_observer_;
   int depth_ = 0;
   bool emit_scheduled_ = false;
   bool shutting_down_ = false;
