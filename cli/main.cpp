@@ -14,6 +14,7 @@
 
 #include "cli/options.h"
 #include "cli/report.h"
+#include "cli/strategies.h"
 #include "core/strategy.h"
 #include "sim/openssl_mem.h"
 #include "sim/pcap_writer.h"
@@ -236,7 +237,10 @@ int main(int argc, char** argv) {
 
   cli::CommonFlags cmp_flags;
   bool cmp_json = false;
-  std::string strategies = "drain,gather";
+  // By default, compare every base and the Track A combinations the question is about.
+  std::string strategies =
+      "drain,gather,gather+A1,gather+A2,gather+A3,gather+A1+A3,gather+A1+A2+A3,"
+      "gather+A1+A2+A3@cap=64K,hybrid,hybrid+A1+A2+A3";
   auto* compare = app.add_subcommand("compare", "run strategies on one workload and compare");
   compare->add_option("--strategies", strategies, "comma-separated strategy specs");
   cli::add_common(*compare, cmp_flags);
@@ -248,15 +252,20 @@ int main(int argc, char** argv) {
   replay->add_option("token", token, "the replay token of a summary")->required();
   cli::add_outputs(*replay, replay_out);
 
+  bool strategies_json = false;
+  auto* list = app.add_subcommand("strategies", "list the bases, options and promises");
+  list->add_flag("--json", strategies_json, "print JSON");
+
   if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
     std::cerr << "emitlab: unknown command '" << argv[1]
-              << "'; expected one of run, compare, replay\n";
+              << "'; expected one of run, compare, replay, strategies\n";
     return kUsageError;
   }
   try {
     app.parse(argc, argv);
     if (run->parsed()) return cmd_run(run_flags, run_out, *run, strategy);
     if (replay->parsed()) return cmd_replay(token, replay_out);
+    if (list->parsed()) return cli::cmd_strategies(std::cout, strategies_json);
     return cmd_compare(cmp_flags, cmp_json, strategies);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 
 namespace {
@@ -91,4 +92,25 @@ BOOST_AUTO_TEST_CASE(run_prints_every_figure_and_exits_zero) {
                             "app sha256", "wire sha256"}) {
     BOOST_TEST(r.out.find(label) != std::string::npos, label);
   }
+}
+
+BOOST_AUTO_TEST_CASE(strategies_lists_every_part_and_the_promise_groups) {
+  const auto r = emitlab("strategies --json");
+  BOOST_TEST(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, std::string> kinds;
+  for (const auto& e : j["entries"]) kinds[e["name"]] = e["kind"];
+  for (const char* base : {"drain", "gather", "hybrid"}) BOOST_TEST(kinds[base] == "base");
+  for (const char* option : {"A1", "A2", "A3"}) BOOST_TEST(kinds[option] == "option");
+  for (const char* param : {"cap", "threshold"}) BOOST_TEST(kinds[param] == "parameter");
+  BOOST_TEST(j["promises"].size() == 3U);
+  // Each group holds a base and its seven option combinations, and every name parses.
+  BOOST_REQUIRE(j["same_ciphertext"].size() == 2U);
+  for (const auto& group : j["same_ciphertext"]) {
+    BOOST_TEST(group.size() == 8U);
+    for (const auto& name : group) {
+      BOOST_TEST(emitlab("run --strategy " + name.get<std::string>() + " --print-scenario").status == 0);
+    }
+  }
+  BOOST_TEST(emitlab("strategies").status == 0);
 }
