@@ -3,6 +3,8 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/shell.h"
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -11,21 +13,11 @@
 
 namespace {
 
-struct Outcome {
-  int status;
-  std::string out;
-};
+using emitlab::testing::Outcome;
 
 // Runs emitlab with the given arguments; stderr is folded into the output.
-Outcome emitlab(const std::string& args) {
-  const std::string cmd = std::string(EMITLAB_CLI) + " " + args + " 2>&1";
-  std::FILE* pipe = popen(cmd.c_str(), "r");
-  BOOST_REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int raw = pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+Outcome run_cli(const std::string& args) {
+  return emitlab::testing::shell(std::string(EMITLAB_CLI) + " " + args + " 2>&1");
 }
 
 std::size_t lines(const std::string& s) {
@@ -51,7 +43,7 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_one_line_and_status_2) {
       {"frobnicate", "frobnicate"},
   };
   for (const auto& c : cases) {
-    const auto r = emitlab(c[0]);
+    const auto r = run_cli(c[0]);
     BOOST_TEST_CONTEXT(c[0] << " -> " << r.out) {
       BOOST_TEST(r.status == 2);
       BOOST_TEST(lines(r.out) == 1U);
@@ -61,7 +53,7 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_one_line_and_status_2) {
 }
 
 BOOST_AUTO_TEST_CASE(compare_reports_identical_application_streams_as_json) {
-  const auto r = emitlab("compare --strategies drain,gather --streams 100 --body 3 --json");
+  const auto r = run_cli("compare --strategies drain,gather --streams 100 --body 3 --json");
   BOOST_TEST(r.status == 0);
   const auto j = nlohmann::json::parse(r.out);
   BOOST_REQUIRE(j["strategies"].size() == 2U);
@@ -84,7 +76,7 @@ BOOST_AUTO_TEST_CASE(compare_reports_identical_application_streams_as_json) {
 }
 
 BOOST_AUTO_TEST_CASE(run_prints_every_figure_and_exits_zero) {
-  const auto r = emitlab("run --strategy gather --streams 5 --body 16K");
+  const auto r = run_cli("run --strategy gather --streams 5 --body 16K");
   BOOST_TEST(r.status == 0);
   for (const char* label : {"responses verified", "responses failed", "passes", "SSL_write calls",
                             "TLS records", "write submissions", "emitter allocs/pass mean",
@@ -95,7 +87,7 @@ BOOST_AUTO_TEST_CASE(run_prints_every_figure_and_exits_zero) {
 }
 
 BOOST_AUTO_TEST_CASE(strategies_lists_every_part_and_the_promise_groups) {
-  const auto r = emitlab("strategies --json");
+  const auto r = run_cli("strategies --json");
   BOOST_TEST(r.status == 0);
   const auto j = nlohmann::json::parse(r.out);
   std::map<std::string, std::string> kinds;
@@ -109,8 +101,8 @@ BOOST_AUTO_TEST_CASE(strategies_lists_every_part_and_the_promise_groups) {
   for (const auto& group : j["same_ciphertext"]) {
     BOOST_TEST(group.size() == 8U);
     for (const auto& name : group) {
-      BOOST_TEST(emitlab("run --strategy " + name.get<std::string>() + " --print-scenario").status == 0);
+      BOOST_TEST(run_cli("run --strategy " + name.get<std::string>() + " --print-scenario").status == 0);
     }
   }
-  BOOST_TEST(emitlab("strategies").status == 0);
+  BOOST_TEST(run_cli("strategies").status == 0);
 }

@@ -16,12 +16,7 @@ namespace {
 
 constexpr std::uint64_t kSeed = 23;
 
-std::uint64_t request_id(const ServerStream& st) {
-  for (const auto& h : st.request) {
-    if (h.name == ":path") return std::stoull(h.value.substr(3));
-  }
-  return 0;
-}
+using emitlab::testing::request_id;
 
 sim::PeerConfig peer(std::uint32_t requests, std::size_t body) {
   sim::PeerConfig p;

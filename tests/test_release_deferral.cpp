@@ -89,12 +89,7 @@ class UnpinnedHybrid final : public Emitter {
   GatherEmitter gather_;
 };
 
-std::uint64_t request_id(const ServerStream& st) {
-  for (const auto& h : st.request) {
-    if (h.name == ":path") return std::stoull(h.value.substr(3));
-  }
-  return 0;
-}
+using emitlab::testing::request_id;
 
 using SizeOf = std::function<std::size_t(std::uint64_t)>;
 

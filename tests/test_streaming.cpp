@@ -21,12 +21,7 @@ namespace {
 
 constexpr std::uint64_t kSeed = 11;
 
-std::uint64_t request_id(const ServerStream& st) {
-  for (const auto& h : st.request) {
-    if (h.name == ":path") return std::stoull(h.value.substr(3));
-  }
-  return 0;
-}
+using emitlab::testing::request_id;
 
 ConnectionConfig connection(const char* strategy) {
   ConnectionConfig c;

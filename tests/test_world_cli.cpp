@@ -17,26 +17,15 @@
 #include <string>
 
 #include "sim/replay.h"
+#include "support/shell.h"
 
 namespace fs = std::filesystem;
 namespace sim = emitlab::sim;
 
 namespace {
 
-struct Outcome {
-  int status;
-  std::string out;
-};
-
-Outcome shell(const std::string& cmd) {
-  std::FILE* pipe = popen(cmd.c_str(), "r");
-  BOOST_REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int raw = pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
+using emitlab::testing::Outcome;
+using emitlab::testing::shell;
 
 // stderr folded into the output
 Outcome cli(const std::string& args, const std::string& binary = EMITLAB_CLI) {

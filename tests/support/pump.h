@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,14 @@
 #include "sim/sim_peer.h"
 
 namespace emitlab::testing {
+
+// The id of a request for /r/<id> (the simulated peer's paths); 0 for any other path.
+inline std::uint64_t request_id(const ServerStream& st) {
+  for (const auto& h : st.request) {
+    if (h.name == ":path" && h.value.rfind("/r/", 0) == 0) return std::stoull(h.value.substr(3));
+  }
+  return 0;
+}
 
 class Pump final : public Transport, public RequestHandler {
  public:
