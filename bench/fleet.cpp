@@ -1,0 +1,151 @@
+#include "bench/fleet.h"
+
+#include <charconv>
+#include <utility>
+
+namespace emitlab::bench {
+namespace {
+
+std::optional<std::uint64_t> request_id(const HeaderTable& request) {
+  for (const auto& h : request) {
+    if (h.name != ":path" || h.value.rfind("/r/", 0) != 0) continue;
+    std::uint64_t id = 0;
+    const char* end = h.value.data() + h.value.size();
+    const auto [ptr, ec] = std::from_chars(h.value.data() + 3, end, id);
+    if (ec == std::errc() && ptr == end) return id;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::span<const std::uint8_t> Recording::chunk(const Event& e) const {
+  return std::span<const std::uint8_t>(arena).subspan(e.offset, e.length);
+}
+
+Link::Link(bool hash) : hash_(hash ? std::make_unique<sim::Sha256>() : nullptr) {}
+
+void Link::submit(std::span<const std::uint8_t> ciphertext) {
+  overlapped_ = overlapped_ || !pending_.empty();
+  pending_ = ciphertext;
+  submitted_ += ciphertext.size();
+  if (hash_) hash_->update(ciphertext);
+}
+
+std::span<const std::uint8_t> Link::take() {
+  return std::exchange(pending_, {});
+}
+
+std::optional<sim::Digest> Link::digest() const {
+  if (!hash_) return std::nullopt;
+  return hash_->digest();
+}
+
+void Handler::on_request(ServerConnection& connection, ServerStream& stream) {
+  const auto id = request_id(stream.request);
+  if (!id) {
+    ++unanswered_;
+    return;
+  }
+  ResponseObject::Spec spec;
+  spec.headers = response_headers(*id);
+  spec.body_size = body_;
+  const auto bytes = bodies_->body(*id, body_);
+  auto fill = [bytes](std::span<std::uint8_t> out) {
+    std::copy(bytes.begin(), bytes.end(), out.begin());
+  };
+  connection.submit_response(
+      stream.id, ResponseRef(ResponseObject::create(*allocator_, std::move(spec), fill)));
+}
+
+struct Fleet::Member {
+  Member(const Plan& plan, const BodyPool& bodies, SSL_CTX* ctx, Allocator& port, bool hash)
+      : link(hash), handler(bodies, plan.body, port) {
+    ConnectionConfig config;
+    config.strategy = plan.spec;
+    connection = std::make_unique<ServerConnection>(ctx, config, link, handler, port);
+  }
+  Link link;
+  Handler handler;
+  std::unique_ptr<ServerConnection> connection;
+};
+
+Fleet::Fleet(const Plan& plan, const BodyPool& bodies, SSL_CTX* server_ctx, const PortOf& port,
+             bool hash) {
+  members_.reserve(plan.shape.connections);
+  for (std::uint32_t i = 0; i < plan.shape.connections; ++i) {
+    members_.push_back(std::make_unique<Member>(plan, bodies, server_ctx, port(i), hash));
+  }
+}
+
+Fleet::~Fleet() = default;
+
+ServerConnection& Fleet::connection(std::uint32_t i) {
+  return *members_[i]->connection;
+}
+Link& Fleet::link(std::uint32_t i) {
+  return members_[i]->link;
+}
+
+bool Fleet::apply(const Recording& recording, const Event& e) {
+  Member& m = *members_[e.connection];
+  switch (e.kind) {
+    case EventKind::Feed:
+      m.connection->on_ciphertext(recording.chunk(e));
+      return true;
+    case EventKind::Complete:
+      if (m.link.pending().size() != e.length) {
+        error_ = "replay diverged: connection " + std::to_string(e.connection) + " had " +
+                 std::to_string(m.link.pending().size()) + " bytes in flight, the recording " +
+                 std::to_string(e.length);
+        return false;
+      }
+      m.link.take();
+      m.connection->on_write_complete(e.length);
+      return true;
+    case EventKind::Shutdown:
+      m.connection->shutdown();
+      return true;
+  }
+  return false;
+}
+
+bool Fleet::replay(const Recording& recording, const std::vector<Event>& events) {
+  for (const Event& e : events) {
+    if (!apply(recording, e)) return false;
+  }
+  return true;
+}
+
+void Fleet::mark_all() {
+  marks_.clear();
+  wire_marks_.clear();
+  for (const auto& m : members_) {
+    marks_.push_back(mark(*m->connection));
+    wire_marks_.push_back(m->link.submitted_bytes());
+  }
+}
+
+PhaseFigures Fleet::figures(std::uint32_t i) const {
+  const Member& m = *members_[i];
+  return since(*m.connection, marks_[i], m.link.submitted_bytes() - wire_marks_[i]);
+}
+
+PhaseFigures Fleet::figures() const {
+  PhaseFigures sum;
+  for (std::uint32_t i = 0; i < size(); ++i) sum += figures(i);
+  return sum;
+}
+
+std::string Fleet::health() const {
+  for (std::uint32_t i = 0; i < size(); ++i) {
+    const Member& m = *members_[i];
+    const std::string who = "connection " + std::to_string(i) + ": ";
+    if (m.connection->failed()) return who + "server failed: " + m.connection->error();
+    if (m.link.overlapped()) return who + "a write was submitted while another was in flight";
+    if (m.handler.unanswered() != 0) return who + "a request without a /r/<id> path";
+  }
+  return {};
+}
+
+}  // namespace emitlab::bench

@@ -1,0 +1,49 @@
+// What the emit benchmarks run: every named strategy, across body sizes and workload shapes
+// (c connections x m concurrent streams), each a fixed number of requests per connection.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/strategy.h"
+
+namespace emitlab::bench {
+
+// How much work one iteration does (requests per connection); see requests_per_connection().
+enum class Scale { Full, Quick, Smoke };
+const char* to_string(Scale scale);
+
+struct Shape {
+  std::uint32_t connections = 1;
+  std::uint32_t streams = 1;   // concurrent streams per connection (h2load -m)
+  std::uint32_t requests = 1;  // requests per connection per iteration at small bodies
+  std::string name() const;    // "c100m32"
+};
+
+struct Plan {
+  std::string strategy;  // as named in the suite, e.g. "gather@cap=32K"
+  StrategySpec spec;
+  Shape shape;
+  std::size_t body = 3;
+  std::uint32_t requests_per_connection = 1;
+
+  std::uint64_t responses() const;
+  std::string shape_body() const;  // "c100m32/16K"
+  std::string name() const;        // "emit/<strategy>/<shape>/<body>"
+};
+
+const std::vector<std::string>& strategy_names();
+const std::vector<Shape>& shapes();
+const std::vector<std::size_t>& body_sizes();
+std::string body_label(std::size_t body);  // 3B, 100B, 1K, 4K, 16K, 64K, 256K
+
+// The byte budget keeps large bodies from making one iteration take seconds; each connection
+// still gets at least one full window of m streams (Full, Quick), or one request (Smoke).
+std::uint32_t requests_per_connection(const Shape& shape, std::size_t body, Scale scale);
+
+// Throws std::invalid_argument when a suite name does not parse (a typo in the list).
+Plan make_plan(const std::string& strategy, const Shape& shape, std::size_t body, Scale scale);
+
+}  // namespace emitlab::bench
