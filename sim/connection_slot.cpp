@@ -23,9 +23,10 @@ PeerWindow peer_window(WindowPolicy p) {
   return PeerWindow::Wide;
 }
 
-ConnectionConfig server_config(const Scenario& s) {
+ConnectionConfig server_config(const Scenario& s, const EmitterFactory& factory) {
   ConnectionConfig c;
   c.strategy = s.strategy;
+  c.emitter_factory = factory;
   c.rings.cipher_out_records = s.rings.cipher_out_records;
   c.rings.plaintext_ring = s.rings.plaintext;
   c.rings.cipher_in_ring = s.rings.cipher_in;
@@ -70,9 +71,6 @@ ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
 
 ConnectionSlot::~ConnectionSlot() { close_server(); }
 
-// Every call into the server charges OpenSSL's allocations to this connection.
-OpenSslAttribution ConnectionSlot::charge_openssl() { return {w_.counting, index_, 0}; }
-
 void ConnectionSlot::close_server() {
   if (!server_) return;
   if (!aborted_) {
@@ -81,23 +79,17 @@ void ConnectionSlot::close_server() {
   const auto openssl_scope = charge_openssl();
   passes_ = server_->passes();
   totals_ = server_->totals();
+  violations_ = server_->violations();
+  latch_counter_at_close_ = server_->large_streams_pending();
+  latched_open_at_close_ = server_->session().latched_open_streams();
+  open_streams_at_close_ = static_cast<std::uint32_t>(server_->session().open_streams());
   if (server_->failed()) server_failure_ = "server connection failed: " + server_->error();
   server_.reset();
 }
 
 template <class F>
 void ConnectionSlot::notify(F&& f) {
-  if (w_.observers.empty()) return;
-  announce_pass();
   for (WorldObserver* o : w_.observers) f(*o);
-}
-
-// Core reports a pass when it ends; its beginning is announced before the first thing the
-// world sees inside it (a write submission) or, at the latest, right before its end.
-void ConnectionSlot::announce_pass() {
-  if (!server_ || server_->passes().size() <= announced_passes_) return;
-  announced_passes_ = server_->passes().size();
-  for (WorldObserver* o : w_.observers) o->on_pass_begin(w_.scheduler.now(), index_, announced_passes_);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -120,12 +112,14 @@ void ConnectionSlot::start() {
   notify([&](WorldObserver& o) { o.on_connection_start(w_.scheduler.now(), index_); });
   try {
     const auto openssl_scope = charge_openssl();
-    server_ = std::make_unique<ServerConnection>(w_.tls.server_ctx(), server_config(w_.scenario),
-                                                 *this, *this, w_.counting.port(index_));
+    server_ = std::make_unique<ServerConnection>(
+        w_.tls.server_ctx(), server_config(w_.scenario, w_.emitter_factory), *this, *this,
+        w_.counting.port(index_));
   } catch (const std::exception& ex) {
     server_failure_ = std::string("server connection could not be set up: ") + ex.what();
     return;
   }
+  server_->set_pass_begin_observer([this](std::uint64_t pass) { on_pass_begin(pass); });
   server_->set_pass_observer([this](const PassRecord& r) { on_pass(r); });
   peer_.start();
   flush_peer();
@@ -143,7 +137,14 @@ void ConnectionSlot::settle() {
 // ---------------------------------------------------------------------------------------------
 // Server side
 
+// Core calls this right after it opened the pass's record, before the pass does anything.
+void ConnectionSlot::on_pass_begin(std::uint64_t pass) {
+  pass_scope_.emplace(w_.counting, index_, pass);
+  notify([&](WorldObserver& o) { o.on_pass_begin(w_.scheduler.now(), index_, pass); });
+}
+
 void ConnectionSlot::on_pass(const PassRecord& record) {
+  pass_scope_.reset();  // what follows (observers, client input) is not the pass's work
   notify([&](WorldObserver& o) { o.on_pass_end(w_.scheduler.now(), index_, record); });
   // Client input that has arrived may reach the server between any two passes, including two
   // passes chained by synchronous completions.
@@ -459,6 +460,12 @@ ConnectionResult ConnectionSlot::result() const {
   r.pings_sent = peer_.pings_sent();
   r.pings_acked = peer_.pings_acked();
   r.window_updates = peer_.window_updates_sent();
+  r.violations = server_ ? server_->violations() : violations_;
+  r.latch_counter_at_close = server_ ? server_->large_streams_pending() : latch_counter_at_close_;
+  r.latched_open_at_close =
+      server_ ? server_->session().latched_open_streams() : latched_open_at_close_;
+  r.open_streams_at_close = server_ ? static_cast<std::uint32_t>(server_->session().open_streams())
+                                    : open_streams_at_close_;
   return r;
 }
 

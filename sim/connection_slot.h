@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ struct WorldContext {
   const std::vector<WorldObserver*>& observers;
   bool keep_bytes;
   bool keep_bodies;
+  const EmitterFactory& emitter_factory;  // empty: core's make_emitter
 };
 
 class ConnectionSlot final : public Transport, public RequestHandler {
@@ -70,7 +72,27 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   void submit(std::span<const std::uint8_t> ciphertext) override;
   void on_request(ServerConnection& connection, ServerStream& stream) override;
 
-  OpenSslAttribution charge_openssl();
+  // A call into the server: OpenSSL's allocations are charged to this connection, and to the
+  // pass that runs inside the call (on_pass_begin). Scopes must end in reverse order, so the
+  // call that saw a pass begin also ends its scope if the pass did not finish normally.
+  class ServerCall {
+   public:
+    explicit ServerCall(ConnectionSlot& slot)
+        : slot_(&slot),
+          inside_pass_(slot.pass_scope_.has_value()),
+          scope_(slot.w_.counting, slot.index_, inside_pass_ ? slot.pass_scope_->pass() : 0) {}
+    ~ServerCall() {
+      if (!inside_pass_) slot_->pass_scope_.reset();
+    }
+    ServerCall(const ServerCall&) = delete;
+    ServerCall& operator=(const ServerCall&) = delete;
+
+   private:
+    ConnectionSlot* slot_;
+    bool inside_pass_;
+    OpenSslAttribution scope_;
+  };
+  ServerCall charge_openssl() { return ServerCall(*this); }
   void start();
   bool alive() const { return server_ != nullptr && !aborted_; }
   // Server side
@@ -78,6 +100,7 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   void respond_delayed(std::int32_t stream_id);
   void produce_chunk(std::int32_t stream_id);
   void deliver(bool after_pass);
+  void on_pass_begin(std::uint64_t pass);
   void on_pass(const PassRecord& record);
   void try_complete();
   void complete_write();
@@ -92,7 +115,6 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   void abort();
   void settle();
   // Observers
-  void announce_pass();
   template <class F>
   void notify(F&& f);
 
@@ -119,7 +141,14 @@ class ConnectionSlot final : public Transport, public RequestHandler {
 
   std::map<std::int32_t, Producer> producers_;
   std::map<std::int32_t, Delayed> delayed_;
-  std::uint64_t announced_passes_ = 0;
+  // Kept when the server connection is torn down (ConnectionResult says what they are).
+  std::vector<::emitlab::Violation> violations_;
+  std::uint32_t latch_counter_at_close_ = 0;
+  std::uint32_t latched_open_at_close_ = 0;
+  std::uint32_t open_streams_at_close_ = 0;
+  // While a pass runs, OpenSSL's allocations are charged to it (nested in the ServerCall's
+  // scope, and ended before it).
+  std::optional<OpenSslAttribution> pass_scope_;
 };
 
 }  // namespace emitlab::sim

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "core/allocator.h"
+#include "core/emitter.h"
+#include "core/invariants.h"
 #include "core/pass_record.h"
 #include "core/strategy.h"
 #include "sim/choice.h"
@@ -61,6 +63,9 @@ struct RunOptions {
   // NSS key log lines of every connection (server side), for --keylog.
   std::function<void(std::string_view line)> keylog;
   std::uint64_t max_events = 2'000'000'000;  // a run that never settles is reported, not hung
+  // Builds every connection's emitter; empty: core's make_emitter for the scenario's strategy.
+  // Properties inject strategies broken on purpose here (never shipped in core or the CLI).
+  EmitterFactory emitter_factory;
 };
 
 struct AllocationFigures {
@@ -95,6 +100,16 @@ struct ConnectionResult {
   std::uint64_t pings_sent = 0;
   std::uint64_t pings_acked = 0;
   std::uint64_t window_updates = 0;
+  // The safety rules core broke as it ran (core/invariants.h), in order; each also failed the
+  // connection. (emitlab::Violation, not the counting allocator's sim::Violation.)
+  std::vector<::emitlab::Violation> violations;
+  // When the server connection was torn down (at the end of the run, or when the peer dropped
+  // it): hybrid's latch counter, the latched streams still open, and all streams still open. A
+  // stream may still be open then (its peer's RST_STREAM in flight): counter and latched
+  // streams must agree (P5), and the teardown drops what open streams hold.
+  std::uint32_t latch_counter_at_close = 0;
+  std::uint32_t latched_open_at_close = 0;
+  std::uint32_t open_streams_at_close = 0;
 };
 
 struct RunResult {

@@ -1,0 +1,67 @@
+// The props runner: RapidCheck properties as Boost.Test cases, a campaign budget, progress
+// lines, the failure block and replay (issue 5, items 5 and 6).
+//
+// EMITLAB_PROP(NAME, BASE_CASES, GEN, CHECK) is RC_BOOST_PROP with its own runner: RapidCheck's
+// Boost runner prints its message through BOOST_FAIL after shrinking and leaves the reproduce
+// string to an at-exit listener, so it cannot print what a failure needs first. This one runs
+// the property with RapidCheck's checkProperty (same test id, so RC_PARAMS="reproduce=..."
+// keys are those RC_BOOST_PROP would use, and RC_PARAMS works as RapidCheck documents), then on
+// a failure prints, before anything else:
+//   property: NAME
+//   seed: S
+//   reproduce: RC_PARAMS="reproduce=..." BINARY --run_test=NAME
+//   scenario: ...the shrunk scenario as canonical JSON...
+//   replay: EMITLAB_CLI replay emitlab1.TOKEN            (real strategies)
+//   replay property: BINARY replay emitlabprop1.TOKEN    (or, for a test emitter, this is
+//   `replay:`) violation: RULE: DETAIL hashes: LABEL app_sha256=... wire_sha256=...
+//   choices=N:DIGEST   (one line per run) allocations per pass ...
+// `BINARY replay emitlabprop1.TOKEN` reruns exactly that case in a fresh process (the property's
+// check on the token's scenario; the failing run's choices must match the token's) and prints
+// the same violation and hashes lines; exit 1 when the property still fails, 0 when it holds,
+// 2 for a bad token.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "core/emitter.h"
+#include "props/gen.h"
+#include "props/tiers.h"
+
+namespace emitlab::props {
+
+struct PropertyDef {
+  const char* name;  // [a-z0-9_]: the Boost test case name and the replay token's key
+  int base_cases;    // default budget (scaled by EMITLAB_PROPS_SCALE)
+  rc::Gen<Case> (*gen)();
+  Verdict (*check)(const Case&);
+};
+
+struct PropertyRegistration {
+  explicit PropertyRegistration(const PropertyDef& def);
+};
+const PropertyDef* find_property(std::string_view name);
+
+// Emitters defined by a test binary (strategies broken on purpose); never in core or the CLI.
+// Names start with "test:" and contain no '.'.
+struct EmitterRegistration {
+  EmitterRegistration(std::string name, EmitterFactory factory);
+};
+const EmitterFactory* find_emitter(std::string_view name);
+
+// Runs a registered property as the current Boost test case.
+void run_property(const char* name);
+
+// main() of every props binary: `BINARY replay TOKEN`, or the Boost.Test runner.
+int props_main(int argc, char** argv);
+
+}  // namespace emitlab::props
+
+#define EMITLAB_PROP(NAME, BASE_CASES, GEN, CHECK, ...)                    \
+  static const ::emitlab::props::PropertyRegistration NAME##_registration{ \
+      ::emitlab::props::PropertyDef{#NAME, BASE_CASES, GEN, CHECK}};       \
+  BOOST_AUTO_TEST_CASE(NAME __VA_OPT__(, ) __VA_ARGS__) {                  \
+    ::emitlab::props::run_property(#NAME);                                 \
+  }
