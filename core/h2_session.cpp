@@ -161,7 +161,7 @@ struct H2ServerSession::Callbacks {
     const std::size_t n = left < length ? left : length;
     if (s.sink_ != nullptr) {
       *flags |= NGHTTP2_DATA_FLAG_NO_COPY;  // the sink takes the bytes from the body itself
-    } else {
+    } else if (n > 0) {  // an empty body has no storage to copy from
       std::memcpy(buf, body.data() + st.body_offset, n);
       st.body_offset += n;
       s.count_copy(n);

@@ -12,7 +12,9 @@ void HybridEmitter::run_pass(EmitContext& ctx) {
   if (use_drain) {
     drain_.run_pass(ctx);
   } else {
+    in_gather_pass_ = true;
     gather_.run_pass(ctx);
+    in_gather_pass_ = false;
   }
 }
 

@@ -18,8 +18,10 @@ class HybridEmitter final : public Emitter {
       : gather_(spec, heap, std::move(release)) {}
 
   void run_pass(EmitContext& ctx) override;
+  // Only a gather pass has entries pointing into bodies: a stream closing in a drain pass
+  // releases at once, as outside a pass.
   void on_stream_close(ServerStream& stream, bool in_pass, PassRecord* record) override {
-    gather_.on_stream_close(stream, in_pass, record);
+    gather_.on_stream_close(stream, in_pass && in_gather_pass_, record);
   }
   bool holds_unsent_bytes() const override { return drain_.holds_unsent_bytes(); }
   bool holds_deferred_frame() const override { return gather_.holds_deferred_frame(); }
@@ -28,6 +30,7 @@ class HybridEmitter final : public Emitter {
  private:
   DrainEmitter drain_;
   GatherEmitter gather_;
+  bool in_gather_pass_ = false;
 };
 
 }  // namespace emitlab

@@ -1,5 +1,7 @@
 #include "core/strategy.h"
 
+#include <algorithm>
+
 #include "core/byte_size.h"
 #include <utility>
 
@@ -108,10 +110,13 @@ std::size_t min_plaintext_ring(const StrategySpec& spec, std::size_t cipher_out_
   constexpr std::size_t kMaxFrame = 16384 + 9;
   constexpr std::size_t kRecordPlain = 16384;
   constexpr std::size_t kRecordWire = 16384 + 22;
-  if (spec.base == StrategyBase::Drain) return 0;
+  // A drain pass writes only while the ring guarantees its whole 16649-byte buffer.
+  constexpr std::size_t kDrainBuffer = 16384 + 9 + 256;
+  const std::size_t drain_need = spec.base == StrategyBase::Gather ? 0 : kDrainBuffer;
+  if (spec.base == StrategyBase::Drain) return drain_need;
   const std::size_t worst_pass = spec.cap - 1 + kMaxFrame;
   const std::size_t absorbed = (cipher_out_bytes / kRecordWire) * kRecordPlain;
-  return worst_pass > absorbed ? worst_pass - absorbed : 0;
+  return std::max(drain_need, worst_pass > absorbed ? worst_pass - absorbed : 0);
 }
 
 const std::vector<CatalogEntry>& strategy_catalog() {

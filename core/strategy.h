@@ -45,6 +45,7 @@ bool strategy_valid(const StrategySpec& spec, std::string* why);
 // before each append; the largest frame is a full DATA frame). When it parks, the cipher-out
 // ring (empty at the start of a gather pass, thanks to the entry gate) has taken 16384
 // plaintext bytes per whole 16406-byte record it holds; the rest must fit the plaintext ring.
+// Drain and hybrid also need room for drain's whole 16649-byte buffer, or drain never writes.
 std::size_t min_plaintext_ring(const StrategySpec& spec, std::size_t cipher_out_bytes);
 
 // What `emitlab strategies` lists: every base, option and parameter with what it does.

@@ -7,8 +7,8 @@
 //     both hybrid pins at once, no pass inside an nghttp2 callback. Surfaced here as `core:*`.
 //   - StepChecker, at every pass end and write submission/completion (a WorldObserver): pass
 //     order, the cap rule, the latch counter, the hybrid pins, drain passes allocate nothing,
-//     A3's reference operations, A1's frees, one write in flight and exact completions seen
-//     from the link.
+//     references per pass (gather), A3's reference operations, A1's growth only, scratch per
+//     pass without A1, one write in flight and exact completions seen from the link.
 //   - check_run, at the end of the run: per stream delivery, liveness (bound in virtual time),
 //     close_notify last, references balanced, the latch at close, allocator clean, PINGs,
 //     record counts, A1's growth bound, nghttp2's counts.

@@ -68,9 +68,6 @@ rc::Gen<sim::Range> gen_body(std::size_t cap);
 bool known_bug_included(std::string_view id);
 bool known_bugs_included();  // any of them
 inline constexpr const char* kKnownBugsExcluded =
-    "B1: plaintext rings below 16649 bytes with drain or hybrid (drain never writes); "
-    "B2: hybrid+A3 (a stream closing in a drain pass keeps its reference until a later gather "
-    "pass); B3: empty buffered bodies with trailers under drain passes (memcpy from null); "
     "W1 (in sim/, not core): peer resets with windows other than wide (the simulated peer "
     "loses connection credit)";
 

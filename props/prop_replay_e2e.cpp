@@ -6,8 +6,9 @@
 //     process, checks that the failure block comes first and in order, that the scenario shrank
 //     to a small one, that the printed replay command reruns it in a fresh process with the same
 //     violation and hashes, and that RapidCheck's reproduce string gives the same case again.
-//   - three more broken emitters show that the other rules can fail: a hybrid without the
-//     gather pin, an A1 that reallocates every pass, an option that shifts the cap (tier 2).
+//   - five more broken emitters show that the other rules can fail: a hybrid without the
+//     gather pin, an A1 that reallocates every pass, an option that shifts the cap (tier 2),
+//     a drain that sends a PING of its own (tier 1), direct writes with no gate (core's P2).
 //   - a deliberately false claim about real strategies shows the `emitlab replay` line.
 #include <sys/wait.h>
 
@@ -94,6 +95,45 @@ const EmitterRegistration kShiftedCap{
       return std::make_unique<GatherEmitter>(spec, heap);
     }};
 
+// Drain that also sends one PING of its own: valid HTTP/2 (the peer answers it), but not the
+// application stream drain promises.
+class ExtraPing final : public Emitter {
+ public:
+  void run_pass(EmitContext& ctx) override {
+    if (!pinged_) nghttp2_submit_ping(ctx.session.raw(), NGHTTP2_FLAG_NONE, nullptr);
+    pinged_ = true;
+    drain_.run_pass(ctx);
+  }
+  bool holds_unsent_bytes() const override { return drain_.holds_unsent_bytes(); }
+
+ private:
+  DrainEmitter drain_;
+  bool pinged_ = false;
+};
+
+const EmitterRegistration kExtraPing{
+    "test:extra-ping", [](const StrategySpec&, EmitterHeap&) -> std::unique_ptr<Emitter> {
+      return std::make_unique<ExtraPing>();
+    }};
+
+// Writes each frame straight to TLS and ships it at once, with no gate: the second frame is
+// encrypted while the first one's span is in flight (tests/test_invariants.cpp).
+class GatelessDirect final : public Emitter {
+ public:
+  void run_pass(EmitContext& ctx) override {
+    const std::uint8_t* data = nullptr;
+    for (ssize_t n; (n = nghttp2_session_mem_send(ctx.session.raw(), &data)) > 0;) {
+      if (!ctx.tls.write_direct({data, static_cast<std::size_t>(n)})) break;
+      ctx.tls.drain();
+    }
+  }
+};
+
+const EmitterRegistration kGateless{
+    "test:gateless", [](const StrategySpec&, EmitterHeap&) -> std::unique_ptr<Emitter> {
+      return std::make_unique<GatelessDirect>();
+    }};
+
 rc::Gen<Case> broken_release_case() {
   return gen_case(gen_gather_a3(), {}, "test:broken-release");
 }
@@ -165,7 +205,8 @@ std::string self() {
 
 // A child that sees neither the caller's RapidCheck parameters nor its campaign settings.
 std::string child(const std::string& args, const std::string& rc_params = {}) {
-  std::string env = "env -u RC_PARAMS -u EMITLAB_PROPS_SEED -u EMITLAB_PROPS_SCALE";
+  std::string env =
+      "env -u RC_PARAMS -u EMITLAB_PROPS_SEED -u EMITLAB_PROPS_SCALE -u EMITLAB_PROPS_KNOWN_BUGS";
   if (!rc_params.empty()) env += " RC_PARAMS='" + rc_params + "'";
   return env + " " + self() + " " + args;
 }
@@ -350,6 +391,17 @@ BOOST_AUTO_TEST_CASE(an_a1_that_allocates_every_pass_is_caught) {
   BOOST_TEST(!check_every_rule({c.scenario, {}}).finding);
 }
 
+BOOST_AUTO_TEST_CASE(an_extra_frame_breaks_tier_1_only) {
+  sim::Scenario s = scenario("gather", 10, {0, 20000}, 3);
+  s.workload.pacing = sim::Pacing::Lockstep;
+  const Case c{s, "test:extra-ping"};
+  BOOST_TEST(!check_every_rule(c).finding);  // every stream delivered, every rule kept
+  const Verdict v = check_app_stream(c);
+  BOOST_REQUIRE(v.finding);
+  BOOST_TEST(v.finding->rule == "app_stream_equal", v.finding->line());
+  BOOST_TEST(!check_app_stream({s, {}}).finding);
+}
+
 BOOST_AUTO_TEST_CASE(an_option_that_moves_the_cap_breaks_tier_2_only) {
   sim::Scenario s = scenario("gather+A1@cap=32K", 40, {10000, 40000}, 9);
   s.workload.pacing = sim::Pacing::Lockstep;
@@ -363,6 +415,24 @@ BOOST_AUTO_TEST_CASE(an_option_that_moves_the_cap_breaks_tier_2_only) {
   // Same bytes in another framing of SSL_writes: tier 1 still holds.
   BOOST_TEST(!check_app_stream(c).finding);
   BOOST_TEST(!check_ciphertext({s, {}}).finding);
+}
+
+}  // namespace emitlab::props
+
+namespace emitlab::props {
+
+// The world's additions the properties rely on: OpenSSL's allocations charged to the pass that
+// made them, core's violations in the result.
+BOOST_AUTO_TEST_CASE(the_world_charges_openssl_to_passes_and_reports_core_violations) {
+  const CheckedRun run = run_checked(scenario("gather", 20, {1000, 40000}, 4));
+  BOOST_TEST(!run.finding);
+  BOOST_TEST(run.alloc.openssl_counted);  // props binaries install the OpenSSL hooks
+  BOOST_TEST(run.alloc.openssl_total > 0U);
+  BOOST_TEST(run.result.connections.front().violations.empty());
+  const Verdict v = check_every_rule({scenario("gather", 10, {40000, 40000}, 4), "test:gateless"});
+  BOOST_REQUIRE(v.finding);
+  BOOST_TEST(v.finding->rule == "core:no_encrypt_while_in_flight", v.finding->line());
+  BOOST_TEST(!v.runs.front().result.connections.front().violations.empty());
 }
 
 }  // namespace emitlab::props

@@ -38,8 +38,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kTokenPrefix = "emitlabprop1.";
 constexpr std::uint64_t kDefaultSeed = 20240521;  // CI runs are deterministic unless told otherwise
 #ifdef EMITLAB_SANITIZE
-// AddressSanitizer + UBSan builds (Debug) run 12-15 times slower: a tenth of the cases keeps
-// their CI leg near a minute. The release build runs the whole default budget.
+// AddressSanitizer + UBSan builds (Debug) run 10-14 times slower: a tenth of the cases keeps
+// `ctest -L props` there near 40 s. The release build runs the whole default budget.
 constexpr double kBuildShare = 0.1;
 #else
 constexpr double kBuildShare = 1.0;
@@ -53,6 +53,18 @@ std::map<std::string, PropertyDef, std::less<>>& properties() {
 std::map<std::string, EmitterFactory, std::less<>>& emitters() {
   static std::map<std::string, EmitterFactory, std::less<>> registry;
   return registry;
+}
+
+// The property's check; an exception (none is expected: the world reports what fails) becomes
+// a finding of this case, so that it is shrunk and printed like any other.
+Verdict checked(const PropertyDef& def, const Case& c) {
+  try {
+    return def.check(c);
+  } catch (const std::exception& e) {
+    Verdict v;
+    v.finding = Finding{"exception", e.what()};
+    return v;
+  }
 }
 
 std::string self_path() {
@@ -140,6 +152,8 @@ class Progress final : public rcd::TestListener {
       : planned_(params.maxSuccess), start_(Clock::now()) {
     result_.name = def.name;
     result_.seed = params.seed;
+    std::cerr << "[props] " << def.name << ": " << planned_ << " cases, seed " << params.seed
+              << "\n";
   }
 
   void onTestCaseFinished(const rcd::CaseDescription& d) override {
@@ -322,6 +336,10 @@ void print_scenario(std::ostream& os, const Case& c) {
 }
 
 void print_outcome(std::ostream& os, const Verdict& v) {
+  if (v.runs.empty()) {  // the check threw before a run finished
+    os << "violation: " << (v.finding ? v.finding->line() : "none") << "\n";
+    return;
+  }
   if (v.finding) {
     os << "violation: " << v.finding->line() << " [in " << v.runs[v.failing_run].label << "]\n";
   } else {
@@ -332,6 +350,11 @@ void print_outcome(std::ostream& os, const Verdict& v) {
 }
 
 void print_replay_lines(std::ostream& os, const PropertyDef& def, const Case& c, const Verdict& v) {
+  if (v.runs.empty()) {
+    os << "replay: save the scenario as FILE, then " << self_path() << " check " << def.name
+       << " FILE" << (c.emitter.empty() ? "" : " " + c.emitter) << "\n";
+    return;
+  }
   const CheckedRun& failing = v.runs[v.failing_run];
   const std::string prop = self_path() + " replay " + property_token(def, c, failing);
   if (c.emitter.empty()) {
@@ -422,7 +445,7 @@ int check_main(std::string_view name, const char* file, std::string_view emitter
     return std::cerr << "bad scenario file '" << file << "': " << parsed.error << "\n", 2;
   }
   const Case c{*parsed.scenario, std::string(emitter)};
-  const Verdict v = def->check(c);
+  const Verdict v = checked(*def, c);
   std::cout << "property: " << def->name << "\n";
   print_scenario(std::cout, c);
   if (v.finding) print_replay_lines(std::cout, *def, c, v);
@@ -441,11 +464,12 @@ int replay_main(std::string_view text) {
   }
   Case c{t->world.scenario, t->emitter};
   c.scenario.strategy = t->strategy;
-  const Verdict v = t->def->check(c);
+  const Verdict v = checked(*t->def, c);
   std::cout << "property: " << t->def->name << "\n";
   print_scenario(std::cout, c);
   print_outcome(std::cout, v);
   if (!v.finding) return 0;  // fixed since: its runs may well decide otherwise now
+  if (v.runs.empty()) return 1;
   // The failing run must have made exactly the recorded choices.
   const CheckedRun& failing = v.runs[v.failing_run];
   const auto& ch = failing.result.choices;
@@ -489,7 +513,7 @@ void run_property(const char* name) {
   auto property = [&] {
     Case c = *def.gen();
     note_case(def, c);
-    Verdict v = def.check(c);
+    Verdict v = checked(def, c);
     case_done();
     progress.add(v);
     if (show) show_case(std::cerr, c, v);

@@ -6,15 +6,16 @@
 // string to an at-exit listener, so it cannot print what a failure needs first. This one runs
 // the property with RapidCheck's checkProperty (same test id, so RC_PARAMS="reproduce=..."
 // keys are those RC_BOOST_PROP would use, and RC_PARAMS works as RapidCheck documents), then on
-// a failure prints, before anything else:
+// a failure prints, before anything else (NOTES-props-readme.md shows one):
 //   property: NAME
 //   seed: S
 //   reproduce: RC_PARAMS="reproduce=..." BINARY --run_test=NAME
-//   scenario: ...the shrunk scenario as canonical JSON...
-//   replay: EMITLAB_CLI replay emitlab1.TOKEN            (real strategies)
-//   replay property: BINARY replay emitlabprop1.TOKEN    (or, for a test emitter, this is
-//   `replay:`) violation: RULE: DETAIL hashes: LABEL app_sha256=... wire_sha256=...
-//   choices=N:DIGEST   (one line per run) allocations per pass ...
+//   scenario: the shrunk scenario as canonical JSON
+//   replay: EMITLAB_CLI replay emitlab1.TOKEN   (for a test emitter: BINARY replay ...)
+//   replay property: BINARY replay emitlabprop1.TOKEN
+//   violation: RULE: DETAIL [in RUN]
+//   hashes: RUN app_sha256=... wire_sha256=... choices=N:DIGEST   (one line per run)
+//   allocations per pass (mean/max): emitter, nghttp2, openssl
 // `BINARY replay emitlabprop1.TOKEN` reruns exactly that case in a fresh process (the property's
 // check on the token's scenario; the failing run's choices must match the token's) and prints
 // the same violation and hashes lines; exit 1 when the property still fails, 0 when it holds,
