@@ -21,6 +21,7 @@ class HybridEmitter final : public Emitter {
   // Only a gather pass has entries pointing into bodies: a stream closing in a drain pass
   // releases at once, as outside a pass.
   void on_stream_close(ServerStream& stream, bool in_pass, PassRecord* record) override {
+    if (in_pass && !in_gather_pass_ && record != nullptr) ++record->streams_closed;
     gather_.on_stream_close(stream, in_pass && in_gather_pass_, record);
   }
   bool holds_unsent_bytes() const override { return drain_.holds_unsent_bytes(); }

@@ -258,6 +258,7 @@ void leave_out_known_bugs(Scenario& s, ScenarioShape shape) {
   // B1 (drain's buffer vs a small plaintext ring), B2 (hybrid+A3 holding a reference past a
   // drain pass) and B3 (memcpy from an empty body) are fixed in core: generated again.
   (void)shape;
+  // B4 (a hybrid drain pass counting A3's release but not the close) is fixed in core too.
   // W1 (in sim/): the simulated peer returns no connection-level credit for DATA nghttp2 drops
   // on streams it reset, so resets stall every window policy but wide.
   if (s.peer.window != sim::WindowPolicy::Wide && !known_bug_included("W1")) {

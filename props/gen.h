@@ -62,8 +62,8 @@ rc::Gen<Case> gen_case(rc::Gen<StrategySpec> strategy, ScenarioShape shape,
 rc::Gen<sim::Range> gen_body(std::size_t cap);
 
 // Whether the generators also produce scenarios in the domain of a known bug (NOTES-props-
-// bugs.md lists them: "B1", "B2", "B3", "W1"): EMITLAB_PROPS_KNOWN_BUGS=1 (or "all") includes every
-// one, a list such as "B2,W1" those. Off by default so that CI stays green until the bugs are
+// bugs.md lists them, e.g. "B4", "W1"): EMITLAB_PROPS_KNOWN_BUGS=1 (or "all") includes every
+// one, a list such as "B4,W1" those. Off by default so that CI stays green until the bugs are
 // fixed; every campaign says what it leaves out.
 bool known_bug_included(std::string_view id);
 bool known_bugs_included();  // any of them

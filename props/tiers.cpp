@@ -113,7 +113,7 @@ StrategySpec without_options(StrategySpec s) {
 }
 
 // The case alone decides (a replay must not depend on the environment): A3 joins hybrid only
-// when the case has it, because hybrid+A3 is known bug B2 and generated only on request.
+// when the case has it, because hybrid+A3 was a known bug domain (B2, B4; both fixed).
 StrategySpec with_all_options(StrategySpec s) {
   s.reuse_scratch = s.fast_path = true;
   s.release_at_close = s.release_at_close || s.base != StrategyBase::Hybrid;
