@@ -112,11 +112,9 @@ StrategySpec without_options(StrategySpec s) {
   return s;
 }
 
-// The case alone decides (a replay must not depend on the environment): A3 joins hybrid only
-// when the case has it, because hybrid+A3 was a known bug domain (B2, B4; both fixed).
+// hybrid+A3 was a known bug domain (B2, B4), fixed: A3 joins every base again.
 StrategySpec with_all_options(StrategySpec s) {
-  s.reuse_scratch = s.fast_path = true;
-  s.release_at_close = s.release_at_close || s.base != StrategyBase::Hybrid;
+  s.reuse_scratch = s.fast_path = s.release_at_close = true;
   return s;
 }
 
