@@ -137,6 +137,7 @@ int run_benchmarks(Options& o) {
   register_emit(o.scale);
   register_self(o.scale);
   register_world(o.scale);
+  register_props(o.scale);
   benchmark::AddCustomContext("emitlab_scale", to_string(o.scale));
   benchmark::AddCustomContext("openssl_alloc_hooks",
                               std::string(sim::to_string(sim::openssl_mem_hooks())));

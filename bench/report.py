@@ -37,7 +37,13 @@ BODIES = ["3B", "100B", "1K", "4K", "16K", "64K", "256K"]
 BODY_BYTES = {"3B": 3, "100B": 100, "1K": 1024, "4K": 4096, "16K": 16384, "64K": 65536,
               "256K": 262144}
 DEFAULT_HEADLINE = ["gather", "gather+A1+A3", "gather+A1+A2+A3", "hybrid"]
-SELF_BENCHMARKS = ["self/handshake"]
+SELF_BENCHMARKS = [
+    "self/handshake",
+    "self/world/drain/c10m10/3B", "self/world/gather/c10m10/3B", "self/world/drain/c10m10/16K",
+    "self/props/per_stream_delivery", "self/props/safety_under_hostile_schedules",
+    "self/props/app_stream_equals_drain", "self/props/ciphertext_equal_across_track_a",
+    "self/props/ciphertext_equal_under_hostile_schedules", "self/props/allocation_rules",
+]
 
 # Deterministic per-response counts: the gate fails when any of them rises at all.
 GATED_COUNTS = [

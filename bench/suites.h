@@ -12,10 +12,12 @@ namespace emitlab::bench {
 void register_emit(Scale scale);
 // floor/<shape>/<body>: the same plaintext encrypted in full records, nothing else.
 void register_floor(Scale scale);
-// self/...: the speed of emitlab itself (the deterministic handshake, the world).
+// self/handshake: the deterministic handshake (bench_self.cpp).
 void register_self(Scale scale);
 // self/world/...: the deterministic world's own speed (bench_world.cpp).
 void register_world(Scale scale);
+// self/props/PROPERTY: the property suite's cases per second (bench_props.cpp).
+void register_props(Scale scale);
 
 // Replays `plan`'s timed phase `iterations` times, calling around(true) just before and
 // around(false) just after each timed phase. Prints one line; returns 0, or 1 with a reason.

@@ -1,16 +1,5 @@
-// Tier 1: on input-independent scenarios (lockstep pacing, wide windows, no timing-dependent
-// input), every strategy's decrypted TLS application stream is byte-identical to drain's.
+// Tier 1: every strategy's application stream equals drain's on input-independent scenarios
+// (generator and check: props/suite.cpp).
 #include "props/runner.h"
 
-namespace emitlab::props {
-namespace {
-
-rc::Gen<Case> lockstep_case() {
-  return gen_case(gen_gather_family(), {.input_independent = true, .drain_reference = true});
-}
-
-}  // namespace
-
-EMITLAB_PROP(app_stream_equals_drain, 500, lockstep_case, check_app_stream)
-
-}  // namespace emitlab::props
+EMITLAB_SUITE_PROP(app_stream_equals_drain)

@@ -489,6 +489,7 @@ PropertyRegistration::PropertyRegistration(const PropertyDef& def) {
 }
 
 const PropertyDef* find_property(std::string_view name) {
+  if (const PropertyDef* def = find_suite_property(name)) return def;
   const auto it = properties().find(name);
   return it == properties().end() ? nullptr : &it->second;
 }
@@ -503,7 +504,9 @@ const EmitterFactory* find_emitter(std::string_view name) {
 }
 
 void run_property(const char* name) {
-  const PropertyDef& def = *find_property(name);
+  const PropertyDef* found = find_property(name);
+  if (found == nullptr) BOOST_FAIL("no property '" << name << "' in this binary");
+  const PropertyDef& def = *found;
   const auto& test = boost::unit_test::framework::current_test_case();
   const rcd::TestMetadata meta{test.full_name(), test.p_name.get()};
   const rcd::TestParams params = budget(def);

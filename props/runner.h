@@ -28,21 +28,15 @@
 #include <string_view>
 
 #include "core/emitter.h"
-#include "props/gen.h"
-#include "props/tiers.h"
+#include "props/suite.h"
 
 namespace emitlab::props {
 
-struct PropertyDef {
-  const char* name;  // [a-z0-9_]: the Boost test case name and the replay token's key
-  int base_cases;    // default budget (scaled by EMITLAB_PROPS_SCALE)
-  rc::Gen<Case> (*gen)();
-  Verdict (*check)(const Case&);
-};
-
+// A property defined by a test binary alone (the suite's are in props/suite.h).
 struct PropertyRegistration {
   explicit PropertyRegistration(const PropertyDef& def);
 };
+// The suite's property of that name, else one this binary registered.
 const PropertyDef* find_property(std::string_view name);
 
 // Emitters defined by a test binary (strategies broken on purpose); never in core or the CLI.
@@ -52,7 +46,7 @@ struct EmitterRegistration {
 };
 const EmitterFactory* find_emitter(std::string_view name);
 
-// Runs a registered property as the current Boost test case.
+// Runs a property (the suite's or a registered one) as the current Boost test case.
 void run_property(const char* name);
 
 // main() of every props binary: `BINARY replay TOKEN`, or the Boost.Test runner.
@@ -60,6 +54,13 @@ int props_main(int argc, char** argv);
 
 }  // namespace emitlab::props
 
+// A Boost test case running the suite's property NAME (props/suite.cpp).
+#define EMITLAB_SUITE_PROP(NAME) \
+  BOOST_AUTO_TEST_CASE(NAME) {   \
+    ::emitlab::props::run_property(#NAME); \
+  }
+
+// A property of this test binary alone, and its Boost test case.
 #define EMITLAB_PROP(NAME, BASE_CASES, GEN, CHECK, ...)                    \
   static const ::emitlab::props::PropertyRegistration NAME##_registration{ \
       ::emitlab::props::PropertyDef{#NAME, BASE_CASES, GEN, CHECK}};       \
