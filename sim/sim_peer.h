@@ -101,6 +101,7 @@ struct StreamResult {
   std::uint64_t request_id = 0;
   int status = 0;
   HeaderTable headers;  // response headers in order, pseudo headers excluded
+  bool headers_complete = false;  // the response header block arrived whole (END_HEADERS)
   std::vector<std::uint8_t> body;  // kept only with PeerConfig::keep_bodies
   std::uint64_t body_bytes = 0;
   HeaderTable trailers;
@@ -199,6 +200,7 @@ class SimPeer {
   std::uint32_t concurrency_limit() const;
   void submit_request(std::uint64_t request_id);
   void credit(std::int32_t stream_id, std::size_t bytes);
+  std::uint64_t connection_credit() const;
   void apply_window_policy();
   bool window_update(std::int32_t stream_id, std::uint64_t increment);
   void check_connection_end();
@@ -265,7 +267,9 @@ class SimPeer {
   std::size_t verified_ = 0;
   std::size_t cancelled_ = 0;
 
-  std::uint64_t connection_credit_ = 0;  // consumed DATA not yet credited back
+  // Bytes of the DATA frame being received that nghttp2 has delivered so far (frames arrive
+  // one after another, so one counter does).
+  std::uint64_t data_in_frame_ = 0;
   std::uint64_t pings_sent_ = 0;
   std::uint64_t pings_acked_ = 0;
   std::set<std::uint64_t> pings_outstanding_;

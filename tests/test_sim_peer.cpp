@@ -100,6 +100,9 @@ struct ServerOptions {
   std::size_t end_after = 0;                     // completed responses before the ending
   bool hold_output = false;                      // withhold all HTTP/2 output until release()
   std::vector<std::uint8_t> raw_after_settings;  // plaintext injected after the server SETTINGS
+  // Instead of a response: a HEADERS frame carrying this HPACK fragment without END_HEADERS, and
+  // never the rest of the block (what a peer sees when the connection drops mid-block).
+  std::optional<std::vector<std::uint8_t>> cut_header_block;
 };
 
 struct ServerStream {
@@ -153,6 +156,7 @@ class TestServer {
   void move_output();
   void maybe_end();
   void respond(std::int32_t stream_id);
+  void send_cut_header_block(std::int32_t stream_id);
   void on_closed(std::int32_t stream_id, std::uint32_t error_code);
   ssize_t read_body(std::int32_t stream_id, std::uint8_t* buf, std::size_t len,
                     std::uint32_t* flags);
@@ -304,6 +308,7 @@ void TestServer::respond(std::int32_t stream_id) {
   ++responses_started_;
   st.responded = true;
   last_responded_stream_ = stream_id;
+  if (opt_.cut_header_block) return send_cut_header_block(stream_id);
   st.body = make_body(kSeed, st.request_id, opt_.body_size(st.request_id));
   if (opt_.corrupt_request == st.request_id) st.body.at(opt_.corrupt_offset) ^= 0xff;
   const std::string id = std::to_string(st.request_id);
@@ -321,6 +326,23 @@ void TestServer::respond(std::int32_t stream_id) {
   const bool headers_only = st.body.empty() && !opt_.trailers;
   BOOST_REQUIRE(nghttp2_submit_response(session_.get(), stream_id, nva.data(), nva.size(),
                                         headers_only ? nullptr : &provider) == 0);
+}
+
+void TestServer::send_cut_header_block(std::int32_t stream_id) {
+  const std::vector<std::uint8_t>& fragment = *opt_.cut_header_block;
+  const auto len = static_cast<std::uint32_t>(fragment.size());
+  const auto id = static_cast<std::uint32_t>(stream_id);
+  std::vector<std::uint8_t> frame{static_cast<std::uint8_t>(len >> 16),
+                                  static_cast<std::uint8_t>(len >> 8),
+                                  static_cast<std::uint8_t>(len),
+                                  NGHTTP2_HEADERS,
+                                  NGHTTP2_FLAG_NONE,
+                                  static_cast<std::uint8_t>(id >> 24),
+                                  static_cast<std::uint8_t>(id >> 16),
+                                  static_cast<std::uint8_t>(id >> 8),
+                                  static_cast<std::uint8_t>(id)};
+  frame.insert(frame.end(), fragment.begin(), fragment.end());
+  write(frame.data(), frame.size());
 }
 
 ssize_t TestServer::read_body(std::int32_t stream_id, std::uint8_t* buf, std::size_t len,
@@ -662,6 +684,43 @@ BOOST_AUTO_TEST_CASE(frames_are_recorded_in_order) {
   BOOST_TEST(data_bytes == 40000u);
   BOOST_TEST(run.peer.frames().back().type == NGHTTP2_DATA);
   BOOST_TEST((run.peer.frames().back().flags & NGHTTP2_FLAG_END_STREAM) != 0);
+}
+
+// HPACK: ":status: 200" (static index 8), then a literal field without indexing.
+std::vector<std::uint8_t> status_200_then(const std::string& name, const std::string& value) {
+  std::vector<std::uint8_t> out{0x88, 0x00, static_cast<std::uint8_t>(name.size())};
+  out.insert(out.end(), name.begin(), name.end());
+  out.push_back(static_cast<std::uint8_t>(value.size()));
+  out.insert(out.end(), value.begin(), value.end());
+  return out;
+}
+
+// A peer that drops the connection while a response's header block is half received has a
+// prefix of the headers: the stream counts as cancelled, not failed (it failed with "header
+// count: got 1, expected 3" before, W2), while a wrong field in that prefix still fails it.
+BOOST_AUTO_TEST_CASE(a_header_block_cut_by_the_peer_compares_as_a_prefix) {
+  PeerConfig cfg = config(1, 1, fixed(10));
+  cfg.expect = [](std::uint64_t id) {
+    ExpectedResponse e = expect_pattern(fixed(10))(id);
+    e.headers.push_back({"x-more", "1"});
+    return e;
+  };
+  const std::vector<std::pair<std::string, StreamOutcome>> cases{
+      {"0", StreamOutcome::Cancelled}, {"9", StreamOutcome::Failed}};
+  for (const auto& [request_field, outcome] : cases) {
+    BOOST_TEST_CONTEXT("x-emitlab-request: " << request_field) {
+      ServerOptions opt = sized(fixed(10));
+      opt.cut_header_block = status_200_then("x-emitlab-request", request_field);
+      Run run(*this, cfg, std::move(opt));
+      const StreamResult& cut = stream_of(run.peer, 0);
+      BOOST_TEST(cut.status == 200);
+      BOOST_TEST(cut.headers.size() == 1u);  // the field before the cut did arrive
+      BOOST_TEST(!cut.headers_complete);
+      run.peer.abort();
+      BOOST_TEST((stream_of(run.peer, 0).outcome == outcome), stream_of(run.peer, 0).mismatch);
+      BOOST_TEST(run.peer.responses_failed() == (outcome == StreamOutcome::Failed ? 1u : 0u));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(chunking_does_not_change_what_is_received) {
