@@ -251,21 +251,6 @@ void gen_rings(Scenario& s, ScenarioShape shape) {
   r.cipher_in = *pick<std::uint64_t>({17408, 65536});
 }
 
-// The domains of known bugs (NOTES-props-bugs.md) are left out, so that CI stays green until
-// they are fixed, unless EMITLAB_PROPS_KNOWN_BUGS asks for them (to see a bug, or check a fix).
-// Every campaign prints what it left out.
-void leave_out_known_bugs(Scenario& s, ScenarioShape shape) {
-  // B1 (drain's buffer vs a small plaintext ring), B2 (hybrid+A3 holding a reference past a
-  // drain pass) and B3 (memcpy from an empty body) are fixed in core: generated again.
-  (void)shape;
-  // B4 (a hybrid drain pass counting A3's release but not the close) is fixed in core too.
-  // W1 (in sim/): the simulated peer returns no connection-level credit for DATA nghttp2 drops
-  // on streams it reset, so resets stall every window policy but wide.
-  if (s.peer.window != sim::WindowPolicy::Wide && !known_bug_included("W1")) {
-    s.peer.reset_permille = 0;
-  }
-}
-
 // Runs whose every read or window credit is tiny would take millions of events: the smallest
 // unit of progress grows with the bytes the scenario carries (keeps a case to milliseconds).
 void bound_work(Scenario& s) {
@@ -284,24 +269,6 @@ void bound_work(Scenario& s) {
 }
 
 }  // namespace
-
-bool known_bug_included(std::string_view id) {
-  const char* v = std::getenv("EMITLAB_PROPS_KNOWN_BUGS");
-  if (v == nullptr) return false;
-  const std::string_view list(v);
-  if (list == "1" || list == "all") return true;
-  for (std::size_t at = 0; at <= list.size();) {
-    const std::size_t comma = std::min(list.find(',', at), list.size());
-    if (list.substr(at, comma - at) == id) return true;
-    at = comma + 1;
-  }
-  return false;
-}
-
-bool known_bugs_included() {
-  const char* v = std::getenv("EMITLAB_PROPS_KNOWN_BUGS");
-  return v != nullptr && *v != '\0';
-}
 
 rc::Gen<StrategySpec> gen_strategy() {
   return rc::gen::exec([] {
@@ -337,7 +304,6 @@ rc::Gen<Scenario> gen_scenario(rc::Gen<StrategySpec> strategy, ScenarioShape sha
     gen_link(s, shape);
     gen_peer(s, shape);
     gen_rings(s, shape);
-    leave_out_known_bugs(s, shape);
     bound_work(s);
     // Last, so that shrinking simplifies the scenario before it tries other timings.
     s.seed = *in(1, 1000000);

@@ -61,16 +61,6 @@ rc::Gen<Case> gen_case(rc::Gen<StrategySpec> strategy, ScenarioShape shape,
 // window, the cap (+-1, and minus the frame header), and large bodies.
 rc::Gen<sim::Range> gen_body(std::size_t cap);
 
-// Whether the generators also produce scenarios in the domain of a known bug (NOTES-props-
-// bugs.md lists them, e.g. "B4", "W1"): EMITLAB_PROPS_KNOWN_BUGS=1 (or "all") includes every
-// one, a list such as "B4,W1" those. Off by default so that CI stays green until the bugs are
-// fixed; every campaign says what it leaves out.
-bool known_bug_included(std::string_view id);
-bool known_bugs_included();  // any of them
-inline constexpr const char* kKnownBugsExcluded =
-    "W1 (in sim/, not core): peer resets with windows other than wide (the simulated peer "
-    "loses connection credit)";
-
 // The largest response bodies a generated scenario carries, in bytes over all its connections
 // (keeps one case to milliseconds).
 inline constexpr std::uint64_t kBodyBudget = std::uint64_t{3} << 20;

@@ -414,14 +414,6 @@ void print_campaign(std::ostream& os) {
   if (results.empty()) return;
   os << "[props] campaign: " << scale() * kBuildShare
      << " x the default budget (EMITLAB_PROPS_SCALE x build share; RC_PARAMS max_success wins)\n";
-  if (!known_bugs_included()) {
-    os << "[props] not generated (known bugs, NOTES-props-bugs.md; EMITLAB_PROPS_KNOWN_BUGS=1"
-          " or a list such as B2,W1 generates them): "
-       << kKnownBugsExcluded << "\n";
-  } else {
-    os << "[props] known bugs generated: EMITLAB_PROPS_KNOWN_BUGS="
-       << env("EMITLAB_PROPS_KNOWN_BUGS") << "\n";
-  }
   for (const auto& r : results) {
     os << "[props] " << r.name << ": " << r.cases << " cases in " << r.seconds << " s, "
        << (r.seconds > 0 ? r.cases / r.seconds : 0) << " cases/s, seed " << r.seed

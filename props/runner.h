@@ -6,7 +6,7 @@
 // string to an at-exit listener, so it cannot print what a failure needs first. This one runs
 // the property with RapidCheck's checkProperty (same test id, so RC_PARAMS="reproduce=..."
 // keys are those RC_BOOST_PROP would use, and RC_PARAMS works as RapidCheck documents), then on
-// a failure prints, before anything else (NOTES-props-readme.md shows one):
+// a failure prints, before anything else (the README, "Replaying a failure", shows one):
 //   property: NAME
 //   seed: S
 //   reproduce: RC_PARAMS="reproduce=..." BINARY --run_test=NAME

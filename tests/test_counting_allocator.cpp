@@ -678,7 +678,6 @@ namespace {
 struct SweepTally {
   std::map<std::string, std::uint64_t> outcomes;  // "owner: how"
   std::uint64_t rebuilds = 0;
-  std::map<std::string, std::uint64_t> known_bugs;  // expected failures, by NOTES section
 };
 
 // The shared contexts of a sweep.
@@ -718,39 +717,13 @@ class WarmTls {
   bool warm_ = false;
 };
 
-// Core bugs found by this sweep and written up in NOTES-alloc-bugs.md: a run matching one is
-// an expected failure of the "server noticed" check only (every other check still applies).
-// The lead removes an entry when core is fixed.
-struct KnownCoreBug {
-  const char* note;                // the NOTES-alloc-bugs.md section
-  AllocOwner owner;                // of the failed allocation
-  std::vector<const char*> words;  // all found in the run's failure text
-};
-const std::vector<KnownCoreBug>& known_core_bugs() {
-  // Empty: both bugs the sweep found (SETTINGS refused at construction, a session nghttp2
-  // terminated that never closed the connection) are fixed in core.
-  static const std::vector<KnownCoreBug> bugs{};
-  return bugs;
-}
-
-const KnownCoreBug* known_bug(const sim::AllocationAttempt& hit, const std::string& failure) {
-  for (const auto& bug : known_core_bugs()) {
-    bool all = bug.owner == hit.owner;
-    for (const char* w : bug.words) all = all && failure.find(w) != std::string::npos;
-    if (all) return &bug;
-  }
-  return nullptr;
-}
-
 struct RunEvidence {
   std::optional<sim::AllocationAttempt> expected;  // the clean run's n-th allocation
   std::int64_t openssl_lost = 0;                   // unattributed bytes OpenSSL never freed
 };
 
-// Returns the known core bug the run reproduced, if any.
-const KnownCoreBug* check_failed_run(const Scenario& s, std::uint64_t n, const CountingAllocator& c,
-                                     const Outcome& o, const RunEvidence& ev) {
-  const KnownCoreBug* known = nullptr;
+void check_failed_run(const Scenario& s, std::uint64_t n, const CountingAllocator& c,
+                      const Outcome& o, const RunEvidence& ev) {
   const auto hit = c.injected_failure();
   BOOST_TEST_CONTEXT(s.strategy << " fail_at(" << n << ")"
                                 << (hit ? " hit " + sim::to_string(*hit) : " never hit") << " -> "
@@ -769,13 +742,11 @@ const KnownCoreBug* check_failed_run(const Scenario& s, std::uint64_t n, const C
     }
     if (ev.openssl_lost != 0) BOOST_ERROR("OpenSSL lost " << ev.openssl_lost << " bytes");
     if (c.violation_count() != 0) BOOST_ERROR("violation: " << sim::to_string(c.violations()[0]));
-    // Stricter than delivery: the server itself must know its connection is gone.
-    if (!o.failure.empty() && !o.server_noticed) {
-      known = hit ? known_bug(*hit, o.failure) : nullptr;
-      if (known == nullptr) BOOST_ERROR("the server did not notice");
-    }
+    // Stricter than delivery: the server itself must know its connection is gone (two core
+    // bugs failed only this: a refused SETTINGS at construction, and a session nghttp2
+    // terminated on its own that never closed the connection; docs/bugs-found.md).
+    if (!o.failure.empty() && !o.server_noticed) BOOST_ERROR("the server did not notice");
   }
-  return known;
 }
 
 void tally_run(std::uint64_t n, const CountingAllocator& c, const Outcome& o, SweepTally& tally) {
@@ -806,7 +777,7 @@ void sweep_one(const Scenario& s, std::uint64_t n, WarmTls& warm,
     ev.openssl_lost = warm.rebuild();
     ++tally.rebuilds;
   }
-  if (const KnownCoreBug* bug = check_failed_run(s, n, c, o, ev)) ++tally.known_bugs[bug->note];
+  check_failed_run(s, n, c, o, ev);
   tally_run(n, c, o, tally);
 }
 
@@ -833,9 +804,6 @@ void sweep(const char* strategy) {
   BOOST_TEST_MESSAGE(strategy << ": N = " << n_total << ", contexts rebuilt after "
                               << tally.rebuilds << " runs");
   for (const auto& [key, count] : tally.outcomes) BOOST_TEST_MESSAGE("  " << key << ": " << count);
-  for (const auto& [note, count] : tally.known_bugs) {
-    BOOST_TEST_MESSAGE("  expected failures, NOTES-alloc-bugs.md " << note << ": " << count);
-  }
 }
 
 }  // namespace
