@@ -3,34 +3,6 @@
 namespace emitlab::bench {
 namespace {
 
-// later - earlier, field by field (the inverse of PassRecord::operator+=).
-PassRecord difference(const PassRecord& later, const PassRecord& earlier) {
-  PassRecord d;
-  d.bytes = later.bytes - earlier.bytes;
-  d.frames = later.frames - earlier.frames;
-  d.gather_entries = later.gather_entries - earlier.gather_entries;
-  d.ssl_writes = later.ssl_writes - earlier.ssl_writes;
-  d.tls_records = later.tls_records - earlier.tls_records;
-  d.write_submissions = later.write_submissions - earlier.write_submissions;
-  d.parks = later.parks - earlier.parks;
-  d.parked_bytes = later.parked_bytes - earlier.parked_bytes;
-  for (std::size_t i = 0; i < kAllocSites; ++i) {
-    d.allocs[i] = later.allocs[i] - earlier.allocs[i];
-    d.frees[i] = later.frees[i] - earlier.frees[i];
-  }
-  d.alloc_bytes = later.alloc_bytes - earlier.alloc_bytes;
-  d.nghttp2_allocs = later.nghttp2_allocs - earlier.nghttp2_allocs;
-  d.nghttp2_frees = later.nghttp2_frees - earlier.nghttp2_frees;
-  d.ref_retains = later.ref_retains - earlier.ref_retains;
-  d.ref_releases = later.ref_releases - earlier.ref_releases;
-  d.owner_releases = later.owner_releases - earlier.owner_releases;
-  d.objects_destroyed = later.objects_destroyed - earlier.objects_destroyed;
-  d.streams_closed = later.streams_closed - earlier.streams_closed;
-  d.streams_started = later.streams_started - earlier.streams_started;
-  for (std::size_t i = 0; i < kCopySites; ++i) d.copied[i] = later.copied[i] - earlier.copied[i];
-  return d;
-}
-
 double per(std::uint64_t count, std::uint64_t unit) {
   return unit == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(unit);
 }
@@ -53,7 +25,8 @@ PhaseFigures& PhaseFigures::operator+=(const PhaseFigures& o) {
 PhaseFigures since(const ServerConnection& connection, const RecordMark& start,
                    std::uint64_t wire_bytes) {
   PhaseFigures f;
-  f.work = difference(connection.outside_passes(), start.outside);
+  f.work = connection.outside_passes();
+  f.work -= start.outside;
   const auto& passes = connection.passes();
   for (std::size_t i = start.passes; i < passes.size(); ++i) {
     f.work += passes[i];

@@ -43,29 +43,45 @@ std::uint64_t PassRecord::copied_total() const {
   return std::accumulate(copied.begin(), copied.end(), std::uint64_t{0});
 }
 
-PassRecord& PassRecord::operator+=(const PassRecord& o) {
-  bytes += o.bytes;
-  frames += o.frames;
-  gather_entries += o.gather_entries;
-  ssl_writes += o.ssl_writes;
-  tls_records += o.tls_records;
-  write_submissions += o.write_submissions;
-  parks += o.parks;
-  parked_bytes += o.parked_bytes;
+namespace {
+
+// Applies op to every count of `a` with the same count of `b`: the one list of counts that
+// `+=` and `-=` cover (the index, kind, flags and end-of-pass state are not counts).
+template <class Op>
+void each_count(PassRecord& a, const PassRecord& b, Op op) {
+  op(a.bytes, b.bytes);
+  op(a.frames, b.frames);
+  op(a.gather_entries, b.gather_entries);
+  op(a.ssl_writes, b.ssl_writes);
+  op(a.tls_records, b.tls_records);
+  op(a.write_submissions, b.write_submissions);
+  op(a.parks, b.parks);
+  op(a.parked_bytes, b.parked_bytes);
   for (std::size_t i = 0; i < kAllocSites; ++i) {
-    allocs[i] += o.allocs[i];
-    frees[i] += o.frees[i];
+    op(a.allocs[i], b.allocs[i]);
+    op(a.frees[i], b.frees[i]);
   }
-  alloc_bytes += o.alloc_bytes;
-  nghttp2_allocs += o.nghttp2_allocs;
-  nghttp2_frees += o.nghttp2_frees;
-  ref_retains += o.ref_retains;
-  ref_releases += o.ref_releases;
-  owner_releases += o.owner_releases;
-  objects_destroyed += o.objects_destroyed;
-  streams_closed += o.streams_closed;
-  streams_started += o.streams_started;
-  for (std::size_t i = 0; i < kCopySites; ++i) copied[i] += o.copied[i];
+  op(a.alloc_bytes, b.alloc_bytes);
+  op(a.nghttp2_allocs, b.nghttp2_allocs);
+  op(a.nghttp2_frees, b.nghttp2_frees);
+  op(a.ref_retains, b.ref_retains);
+  op(a.ref_releases, b.ref_releases);
+  op(a.owner_releases, b.owner_releases);
+  op(a.objects_destroyed, b.objects_destroyed);
+  op(a.streams_closed, b.streams_closed);
+  op(a.streams_started, b.streams_started);
+  for (std::size_t i = 0; i < kCopySites; ++i) op(a.copied[i], b.copied[i]);
+}
+
+}  // namespace
+
+PassRecord& PassRecord::operator+=(const PassRecord& o) {
+  each_count(*this, o, [](auto& x, auto y) { x += y; });
+  return *this;
+}
+
+PassRecord& PassRecord::operator-=(const PassRecord& o) {
+  each_count(*this, o, [](auto& x, auto y) { x -= y; });
   return *this;
 }
 

@@ -76,6 +76,8 @@ struct PassRecord {
   std::uint32_t ref_ops() const { return ref_retains + ref_releases; }
   std::uint64_t copied_total() const;
   PassRecord& operator+=(const PassRecord& other);  // sums every count
+  PassRecord& operator-=(const PassRecord& other);  // subtracts every count (other <= this)
+  bool operator==(const PassRecord&) const = default;
 };
 
 }  // namespace emitlab

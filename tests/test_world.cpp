@@ -166,6 +166,61 @@ BOOST_AUTO_TEST_CASE(gather_allocates_its_lists_every_pass_and_releases_every_re
   }
 }
 
+// Sums of pass records (CLI, properties, benchmarks) and their differences (a benchmark's timed
+// phase, bench/figures.cpp) cover every count: each count of the sum is checked against its own
+// sum over the passes, and the difference of two sums is the sum of the passes between them.
+template <class T>
+void check_count_sums(const std::vector<PassRecord>& passes, const PassRecord& total,
+                      std::initializer_list<std::pair<const char*, T PassRecord::*>> counts) {
+  for (const auto& [name, field] : counts) {
+    T sum = 0;
+    for (const PassRecord& p : passes) sum += p.*field;
+    const T got = total.*field;
+    BOOST_TEST(got == sum, name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(pass_record_sums_and_differences_cover_every_count) {
+  auto c = config("gather", 60, 20000);
+  c.cipher_ring_records = 1;
+  const auto r = sim::run_world(c);
+  check_delivered(r);
+  PassRecord total, odd, even;  // odd and even passes, so both halves see every kind of pass
+  for (std::size_t i = 0; i < r.passes.size(); ++i) {
+    total += r.passes[i];
+    (i % 2 == 1 ? odd : even) += r.passes[i];
+  }
+  using P = PassRecord;
+  check_count_sums<std::uint64_t>(r.passes, total, {{"bytes", &P::bytes},
+                                                    {"parked_bytes", &P::parked_bytes},
+                                                    {"alloc_bytes", &P::alloc_bytes}});
+  check_count_sums<std::uint32_t>(
+      r.passes, total,
+      {{"frames", &P::frames}, {"gather_entries", &P::gather_entries},
+       {"ssl_writes", &P::ssl_writes}, {"tls_records", &P::tls_records},
+       {"write_submissions", &P::write_submissions}, {"parks", &P::parks},
+       {"nghttp2_allocs", &P::nghttp2_allocs}, {"nghttp2_frees", &P::nghttp2_frees},
+       {"ref_retains", &P::ref_retains}, {"ref_releases", &P::ref_releases},
+       {"owner_releases", &P::owner_releases}, {"objects_destroyed", &P::objects_destroyed},
+       {"streams_closed", &P::streams_closed}, {"streams_started", &P::streams_started}});
+  std::uint64_t allocs = 0, frees = 0, copied = 0;
+  for (const PassRecord& p : r.passes) {
+    allocs += p.emitter_allocs();
+    frees += p.emitter_frees();
+    copied += p.copied_total();
+  }
+  BOOST_TEST(total.emitter_allocs() == allocs);
+  BOOST_TEST(total.emitter_frees() == frees);
+  BOOST_TEST(total.copied_total() == copied);
+  BOOST_TEST(odd.emitter_allocs() > 0U);
+  BOOST_TEST(odd.write_submissions > 0U);
+  BOOST_TEST(odd.copied_total() > 0U);
+  total -= odd;
+  BOOST_TEST((total == even));
+  total -= even;
+  BOOST_TEST((total == PassRecord{}));
+}
+
 BOOST_AUTO_TEST_CASE(one_record_cipher_ring_forces_parks_and_delivers_everything) {
   for (auto completions : {sim::Completions::Sync, sim::Completions::NextStep}) {
     auto c = config("gather", 50, 8000);
