@@ -14,6 +14,7 @@
 #include "core/gather_emitter.h"
 #include "core/hybrid_emitter.h"
 #include "sim/body_pattern.h"
+#include "support/broken_emitters.h"
 #include "support/pump.h"
 
 using namespace emitlab;
@@ -47,48 +48,8 @@ class PoisoningAllocator final : public Allocator {
   std::vector<void*> graveyard_;
 };
 
-// A3 done wrong: the stream's reference is dropped the moment the stream closes, even inside
-// session_send, before the pass has flushed.
-class ReleaseImmediatelyAtClose final : public ReleasePolicy {
- public:
-  void on_slice(ServerStream& stream, PassRecord& record) override {
-    if (stream.emitter_ref_taken) return;
-    stream.emitter_ref_taken = true;
-    if (stream.response->retain()) {
-      stream.emitter_ref = stream.response.get();
-      ++record.ref_retains;
-    }
-  }
-  void on_stream_close(ServerStream& stream, bool, PassRecord* record) override {
-    release_counted(std::exchange(stream.emitter_ref, nullptr), record);
-  }
-  void after_flush(PassRecord*) override {}
-  void end_pass(const ScratchLifetime&) override {}
-  void release_all() override {}
-};
-
-// Upstream's selector: pins drain while its slice is parked, but not gather's deferred frame.
-class UnpinnedHybrid final : public Emitter {
- public:
-  UnpinnedHybrid(const StrategySpec& spec, EmitterHeap& heap) : gather_(spec, heap) {}
-  void run_pass(EmitContext& ctx) override {
-    if (drain_.holds_unsent_bytes() || ctx.large_streams_pending == 0) {
-      drain_.run_pass(ctx);
-    } else {
-      gather_.run_pass(ctx);
-    }
-  }
-  void on_stream_close(ServerStream& s, bool in_pass, PassRecord* r) override {
-    gather_.on_stream_close(s, in_pass, r);
-  }
-  bool holds_unsent_bytes() const override { return drain_.holds_unsent_bytes(); }
-  void release_scratch() override { gather_.release_scratch(); }
-
- private:
-  DrainEmitter drain_;
-  GatherEmitter gather_;
-};
-
+using emitlab::testing::ReleaseAtCloseWithoutDeferral;
+using emitlab::testing::UnpinnedHybrid;
 using emitlab::testing::request_id;
 
 using SizeOf = std::function<std::size_t(std::uint64_t)>;
@@ -143,7 +104,7 @@ BOOST_AUTO_TEST_CASE(releasing_at_stream_close_without_deferral_delivers_freed_b
   auto uniform = [](std::uint64_t) -> std::size_t { return 5000; };
   auto broken = [](const StrategySpec& spec, EmitterHeap& heap) -> std::unique_ptr<Emitter> {
     return std::make_unique<GatherEmitter>(spec, heap,
-                                           std::make_unique<ReleaseImmediatelyAtClose>());
+                                           std::make_unique<ReleaseAtCloseWithoutDeferral>());
   };
   const auto wrong = run("gather+A3", broken, 10, uniform);
   BOOST_TEST(wrong.verified < 10U);
