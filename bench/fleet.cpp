@@ -1,23 +1,10 @@
 #include "bench/fleet.h"
 
-#include <charconv>
 #include <utility>
 
+#include "sim/workload.h"
+
 namespace emitlab::bench {
-namespace {
-
-std::optional<std::uint64_t> request_id(const HeaderTable& request) {
-  for (const auto& h : request) {
-    if (h.name != ":path" || h.value.rfind("/r/", 0) != 0) continue;
-    std::uint64_t id = 0;
-    const char* end = h.value.data() + h.value.size();
-    const auto [ptr, ec] = std::from_chars(h.value.data() + 3, end, id);
-    if (ec == std::errc() && ptr == end) return id;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 std::span<const std::uint8_t> Recording::chunk(const Event& e) const {
   return std::span<const std::uint8_t>(arena).subspan(e.offset, e.length);
@@ -42,7 +29,7 @@ std::optional<sim::Digest> Link::digest() const {
 }
 
 void Handler::on_request(ServerConnection& connection, ServerStream& stream) {
-  const auto id = request_id(stream.request);
+  const auto id = sim::Workload::request_id_from_path(stream.request);
   if (!id) {
     ++unanswered_;
     return;

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -31,7 +30,7 @@
 #include "sim/deterministic_tls.h"
 #include "sim/openssl_mem.h"
 #include "sim/sim_peer.h"
-#include "sim/workload.h"  // expected_response
+#include "sim/workload.h"
 
 namespace emitlab::sim {
 // Printers for Boost.Test's failure messages (found by argument-dependent lookup).
@@ -109,17 +108,6 @@ struct Outcome {
   std::array<AllocCounts, emitlab::kAllocOwners> after_server{};
 };
 
-std::optional<std::uint64_t> request_id(const emitlab::HeaderTable& request) {
-  for (const auto& h : request) {
-    if (h.name != ":path" || h.value.rfind("/r/", 0) != 0) continue;
-    std::uint64_t id = 0;
-    const char* end = h.value.data() + h.value.size();
-    const auto [ptr, ec] = std::from_chars(h.value.data() + 3, end, id);
-    if (ec == std::errc() && ptr == end) return id;
-  }
-  return std::nullopt;
-}
-
 class CountedWorld final : public emitlab::Transport, public emitlab::RequestHandler {
  public:
   // `tls` outlives the world; it is rewound to the scenario's seed first.
@@ -136,7 +124,7 @@ class CountedWorld final : public emitlab::Transport, public emitlab::RequestHan
   // guard, which fails the session. A refused submit would leave the stream hanging: the
   // handler gives it up with RST_STREAM and the run remembers it.
   void on_request(emitlab::ServerConnection& conn, emitlab::ServerStream& stream) override {
-    const auto id = request_id(stream.request);
+    const auto id = sim::Workload::request_id_from_path(stream.request);
     emitlab::ResponseObject::Spec spec;
     spec.headers = sim::expected_response(scenario_.seed, id.value_or(0), 0).headers;
     spec.body_size = scenario_.body;

@@ -13,15 +13,13 @@
 #include "core/server_connection.h"
 #include "sim/deterministic_tls.h"
 #include "sim/sim_peer.h"
+#include "sim/workload.h"
 
 namespace emitlab::testing {
 
 // The id of a request for /r/<id> (the simulated peer's paths); 0 for any other path.
 inline std::uint64_t request_id(const ServerStream& st) {
-  for (const auto& h : st.request) {
-    if (h.name == ":path" && h.value.rfind("/r/", 0) == 0) return std::stoull(h.value.substr(3));
-  }
-  return 0;
+  return sim::Workload::request_id_from_path(st.request).value_or(0);
 }
 
 class Pump final : public Transport, public RequestHandler {
