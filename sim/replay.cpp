@@ -6,11 +6,8 @@
 
 #include <array>
 
+#include "emitlab_build_commit.h"  // generated at every build: EMITLAB_COMMIT
 #include "sim/world.h"
-
-#ifndef EMITLAB_COMMIT
-#define EMITLAB_COMMIT "unknown"
-#endif
 
 namespace emitlab::sim {
 namespace {

@@ -120,6 +120,22 @@ BOOST_AUTO_TEST_CASE(a_token_from_another_build_says_so) {
   BOOST_TEST(r.out.find("0123456789ab") != std::string::npos, r.out);
 }
 
+// A token names the commit the CLI was built from, read when it was built: a build directory
+// configured before the last commit must not name the commit before it.
+BOOST_AUTO_TEST_CASE(a_token_names_the_commit_the_cli_was_built_from) {
+  const auto decoded = sim::decode(figures(cli("run --streams 1 --json"))["replay"].get<std::string>());
+  BOOST_REQUIRE(decoded.token.has_value());
+  const std::string commit = decoded.token->build.commit;
+  const auto head = emitlab::testing::shell("git -C '" EMITLAB_SOURCE_DIR
+                                            "' rev-parse --short=12 HEAD 2>/dev/null");
+  if (head.status != 0) {
+    BOOST_TEST(commit == "unknown");  // not a git checkout
+    return;
+  }
+  const std::string want = head.out.substr(0, head.out.find('\n'));
+  BOOST_TEST((commit == want || commit == want + "-dirty"), commit << " vs HEAD " << want);
+}
+
 BOOST_AUTO_TEST_CASE(a_replay_that_decides_otherwise_is_reported) {
   const auto original = figures(cli("run --streams 20 --body 30000 --json"));
   auto decoded = sim::decode(original["replay"].get<std::string>());
