@@ -169,9 +169,6 @@ void ServerConnection::run_pass() {
   record.latched_open = session_->latched_open_streams();
   attach(&outside_);
   if (observer_) observer_(record);
-  if (shutting_down_ && !session_->want_write() && !emitter_->holds_unsent_bytes()) {
-    tls_.close_gracefully();
-  }
 }
 
 PassRecord ServerConnection::totals() const {

@@ -56,7 +56,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
   bool end_body(std::int32_t stream_id);
   // Server-side abort of a stream (RST_STREAM), e.g. a handler giving up mid-body.
   bool reset_stream(std::int32_t stream_id, std::uint32_t error_code);
-  // GOAWAY, then close_notify once every frame is out.
+  // Graceful: GOAWAY now; close_notify once every open stream has ended and every frame is out.
   void shutdown();
 
   // The TLS connection failed, or the HTTP/2 session cannot go on.

@@ -166,3 +166,36 @@ BOOST_AUTO_TEST_CASE(server_reset_mid_body_is_reported_as_reset_not_delivered) {
     }
   }
 }
+
+// A server shutting down while streams are still producing (deferred bodies) sends GOAWAY at
+// once but close_notify only after the last of them ended: nothing is cut off.
+BOOST_AUTO_TEST_CASE(shutdown_with_streams_open_lets_them_finish_before_close_notify) {
+  for (const char* s : kStrategies) {
+    Producer producer{20000, 2000, {}};
+    emitlab::testing::Pump pump(connection(s), peer(4, 20000, {}),
+                                [&](ServerConnection& conn, ServerStream& st) {
+                                  const auto id = request_id(st);
+                                  BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
+                                  producer.open[st.id] = {id, 0};
+                                });
+    bool shut = false;
+    bool closed_with_streams_open = false;
+    pump.run([&](ServerConnection& conn) {
+      if (!shut && !producer.open.empty() && producer.open.begin()->second.second > 0) {
+        conn.shutdown();
+        shut = true;
+      }
+      producer.step(conn);
+      closed_with_streams_open = closed_with_streams_open || (conn.closed() && !producer.open.empty());
+      pump.set_producing(!producer.open.empty());
+    });
+    BOOST_TEST_CONTEXT(s) {
+      BOOST_TEST(shut);
+      BOOST_TEST(!closed_with_streams_open);
+      BOOST_TEST(!pump.conn().failed(), pump.conn().error());
+      BOOST_TEST(pump.peer().responses_verified() == 4U, pump.peer().failure());
+      BOOST_TEST(pump.peer().close_notify_is_last());
+      BOOST_TEST(pump.conn().closed());
+    }
+  }
+}
