@@ -292,7 +292,9 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
   }
 }
 
-H2ServerSession::~H2ServerSession() {
+H2ServerSession::~H2ServerSession() { cancel_open_streams(); }
+
+void H2ServerSession::cancel_open_streams() {
   while (!streams_.empty()) {
     auto it = streams_.begin();
     listener_->on_stream_close(*it->second, NGHTTP2_CANCEL);

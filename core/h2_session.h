@@ -98,6 +98,9 @@ class H2ServerSession {
   };
   bool in_callback() const { return callback_depth_ > 0; }
   std::size_t open_streams() const { return streams_.size(); }
+  // The connection is gone: every open stream ends here (the listener sees each close, with
+  // CANCEL), while the session can still count what that releases. nghttp2 is not called again.
+  void cancel_open_streams();
   std::uint32_t latched_open_streams() const;
   std::uint64_t streams_closed() const { return streams_closed_; }
   std::uint64_t streams_reset() const { return streams_reset_; }

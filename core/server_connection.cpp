@@ -130,6 +130,14 @@ void ServerConnection::shutdown() {
   session_->submit_goaway();
 }
 
+void ServerConnection::on_transport_closed(std::string_view reason) {
+  if (!failed() && !closed()) tls_.fail("transport closed: " + std::string(reason));
+  emit_scheduled_ = false;
+  attach(&outside_);
+  session_->cancel_open_streams();
+  emitter_->release_scratch();
+}
+
 void ServerConnection::run_scheduled() {
   while (emit_scheduled_ && !tls_.failed()) {
     emit_scheduled_ = false;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/allocator.h"
@@ -58,6 +59,11 @@ class ServerConnection final : private TlsListener, private SessionListener {
   bool reset_stream(std::int32_t stream_id, std::uint32_t error_code);
   // Graceful: GOAWAY now; close_notify once every open stream has ended and every frame is out.
   void shutdown();
+  // The transport died (the peer reset the socket, a write failed with EPIPE): nothing more can
+  // go either way. The connection fails with "transport closed: REASON" (unless it had already
+  // failed or closed), every open stream is cancelled and every reference and scratch buffer
+  // the emitter holds is released now, counted in outside_passes(), not at destruction.
+  void on_transport_closed(std::string_view reason);
 
   // The TLS connection failed, or the HTTP/2 session cannot go on.
   bool failed() const { return tls_.failed() || !session_->error().empty(); }

@@ -83,7 +83,10 @@ void ConnectionSlot::close_server() {
   latch_counter_at_close_ = server_->large_streams_pending();
   latched_open_at_close_ = server_->session().latched_open_streams();
   open_streams_at_close_ = static_cast<std::uint32_t>(server_->session().open_streams());
-  if (server_->failed()) server_failure_ = "server connection failed: " + server_->error();
+  // An abort fails the server with "transport closed" by design; abort() kept any earlier cause.
+  if (server_->failed() && !aborted_) {
+    server_failure_ = "server connection failed: " + server_->error();
+  }
   server_.reset();
 }
 
@@ -406,9 +409,15 @@ void ConnectionSlot::flush_peer() {
   w_.scheduler.at(arrival, {EventKind::DeliverToServer, index_, 0, 0});
 }
 
-// The peer drops the connection: no close_notify, nothing more either way. The server
-// connection is torn down with its streams open, as a server does when the socket dies.
+// The peer drops the connection: no close_notify, nothing more either way. The server is told
+// its transport died (as a server learns from EPIPE or a reset): it cancels its open streams
+// and releases what they held while its counts are still read.
 void ConnectionSlot::abort() {
+  if (server_) {
+    if (server_->failed()) server_failure_ = "server connection failed: " + server_->error();
+    const auto openssl_scope = charge_openssl();
+    server_->on_transport_closed("the peer dropped the connection");
+  }
   aborted_ = true;
   peer_.abort();
   notify([&](WorldObserver& o) { o.on_connection_end(w_.scheduler.now(), index_, true); });

@@ -199,3 +199,42 @@ BOOST_AUTO_TEST_CASE(shutdown_with_streams_open_lets_them_finish_before_close_no
     }
   }
 }
+
+// The transport dying mid-body: the connection fails with the reason, every open stream is
+// cancelled at once and every reference the emitter held (A3's per stream, gather's per slice)
+// is released and counted, not left to the destructor; nothing is sent after.
+BOOST_AUTO_TEST_CASE(transport_closed_mid_body_fails_and_releases_everything_at_once) {
+  for (const char* s : kStrategies) {
+    Producer producer{70000, 20000, {}};
+    emitlab::testing::Pump pump(connection(s), peer(4, 70000, {}),
+                                [&](ServerConnection& conn, ServerStream& st) {
+                                  const auto id = request_id(st);
+                                  BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
+                                  producer.open[st.id] = {id, 0};
+                                });
+    std::size_t passes_at_close = 0;
+    pump.run([&](ServerConnection& conn) {
+      if (passes_at_close == 0 && !producer.open.empty() &&
+          producer.open.begin()->second.second >= 40000) {
+        conn.on_transport_closed("reset by peer");
+        passes_at_close = conn.passes().size();
+        producer.open.clear();
+      }
+      producer.step(conn);
+      pump.set_producing(!producer.open.empty());
+    });
+    BOOST_TEST_CONTEXT(s) {
+      const ServerConnection& conn = pump.conn();
+      BOOST_TEST(passes_at_close > 0U);
+      BOOST_TEST(conn.failed());
+      BOOST_TEST(conn.error() == "transport closed: reset by peer");
+      BOOST_TEST(conn.passes().size() == passes_at_close);  // no pass after
+      BOOST_TEST(pump.conn().session().open_streams() == 0U);
+      BOOST_TEST(conn.large_streams_pending() == 0U);
+      const auto totals = conn.totals();
+      BOOST_TEST(totals.ref_retains == totals.ref_releases);
+      BOOST_TEST(totals.emitter_allocs() == totals.emitter_frees());
+      BOOST_TEST(pump.peer().responses_verified() < 4U);
+    }
+  }
+}
