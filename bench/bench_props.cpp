@@ -14,9 +14,9 @@
 namespace emitlab::bench {
 namespace {
 
-constexpr int kBatch = 10;                // cases per iteration
-constexpr std::uint64_t kFirstSeed = 1;   // case i of a batch draws from seed kFirstSeed + i
-constexpr int kMaxSize = 100;             // RapidCheck's default maxSize
+constexpr int kBatch = 10;               // cases per iteration
+constexpr std::uint64_t kFirstSeed = 1;  // case i of a batch draws from seed kFirstSeed + i
+constexpr int kMaxSize = 100;            // RapidCheck's default maxSize
 
 struct BatchOutcome {
   int cases = 0;

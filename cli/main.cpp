@@ -106,7 +106,9 @@ void print(const sim::Summary& s, bool json) {
   }
 }
 
-bool good(const sim::Summary& s) { return s.failure.empty() && s.responses_failed == 0; }
+bool good(const sim::Summary& s) {
+  return s.failure.empty() && s.responses_failed == 0;
+}
 
 int cmd_run(const cli::CommonFlags& f, const cli::OutputFlags& out, CLI::App& cmd,
             const std::string& strategy) {
@@ -165,9 +167,11 @@ int cmd_compare(const cli::CommonFlags& f, bool json, const std::string& list) {
     ok = ok && good(runs[i]);
     for (std::size_t j = i + 1; j < runs.size(); ++j) {
       const auto promise = emitlab::promise_between(specs[i], specs[j], input_independent);
-      cli::PairVerdict p{runs[i].strategy, runs[j].strategy,
+      cli::PairVerdict p{runs[i].strategy,
+                         runs[j].strategy,
                          runs[i].app_sha256 == runs[j].app_sha256,
-                         runs[i].wire_sha256 == runs[j].wire_sha256, promise.same_app_stream,
+                         runs[i].wire_sha256 == runs[j].wire_sha256,
+                         promise.same_app_stream,
                          promise.same_wire};
       ok = ok && !p.broken();
       pairs.push_back(p);

@@ -8,7 +8,9 @@
 namespace emitlab::cli {
 namespace {
 
-bool given(const CommonFlags& f, const char* name) { return f.cmd->count(name) > 0; }
+bool given(const CommonFlags& f, const char* name) {
+  return f.cmd->count(name) > 0;
+}
 
 std::uint64_t size_flag(const std::string& flag, const std::string& text, std::uint64_t lo,
                         std::uint64_t hi) {
@@ -31,12 +33,13 @@ sim::Scenario read_scenario_file(const std::string& path, const sim::Scenario& b
 }
 
 void apply_workload(const CommonFlags& f, sim::Scenario& s) {
-  const bool shape = given(f, "--connections") || given(f, "--concurrency") ||
-                     given(f, "--requests");
+  const bool shape =
+      given(f, "--connections") || given(f, "--concurrency") || given(f, "--requests");
   if (given(f, "--streams")) {
     if (shape) {
-      throw UsageError{"--streams N is shorthand for --connections 1 --concurrency N "
-                       "--requests N: give one or the other"};
+      throw UsageError{
+          "--streams N is shorthand for --connections 1 --concurrency N "
+          "--requests N: give one or the other"};
     }
     s.workload.connections = 1;
     s.workload.concurrency = std::min<std::uint32_t>(f.streams, 100);
@@ -47,7 +50,8 @@ void apply_workload(const CommonFlags& f, sim::Scenario& s) {
   if (given(f, "--requests")) s.workload.requests = f.requests;
   if (given(f, "--body")) {
     const auto body = parse_byte_size(f.body);
-    if (!body) throw UsageError{"bad --body '" + f.body + "': expected bytes or N with K/KiB/M/MiB"};
+    if (!body)
+      throw UsageError{"bad --body '" + f.body + "': expected bytes or N with K/KiB/M/MiB"};
     s.workload.body = {*body, *body};
   }
   if (given(f, "--pacing")) {
@@ -112,8 +116,9 @@ void add_outputs(CLI::App& cmd, OutputFlags& f) {
 
 void check_outputs(const OutputFlags& f) {
   if (f.pcap.empty() != f.keylog.empty()) {
-    throw UsageError{"--pcap and --keylog go together: the capture is encrypted, the key log "
-                     "lets tshark decrypt it"};
+    throw UsageError{
+        "--pcap and --keylog go together: the capture is encrypted, the key log "
+        "lets tshark decrypt it"};
   }
 }
 

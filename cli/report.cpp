@@ -21,7 +21,9 @@ std::string fixed(double v, int digits = 2) {
   return buf;
 }
 
-std::string num(std::uint64_t v) { return std::to_string(v); }
+std::string num(std::uint64_t v) {
+  return std::to_string(v);
+}
 
 std::string duration(std::uint64_t ns) {
   if (ns < 10'000) return num(ns) + " ns";
@@ -31,7 +33,8 @@ std::string duration(std::uint64_t ns) {
 
 std::vector<Row> rows() {
   std::vector<Row> r = {
-      {"pacing", [](const auto& s) {
+      {"pacing",
+       [](const auto& s) {
          return s.pacing + (s.input_independent ? " (input-independent)" : " (timing-dependent)");
        }},
       {"connections", [](const auto& s) { return num(s.connections); }},
@@ -48,7 +51,8 @@ std::vector<Row> rows() {
       {"write submissions", [](const auto& s) { return num(s.write_submissions); }},
       {"records/submission", [](const auto& s) { return fixed(s.records_per_submission); }},
       {"parks", [](const auto& s) { return num(s.parks); }},
-      {"emitter allocs/pass mean", [](const auto& s) { return fixed(s.emitter_allocs_per_pass_mean); }},
+      {"emitter allocs/pass mean",
+       [](const auto& s) { return fixed(s.emitter_allocs_per_pass_mean); }},
       {"emitter allocs/pass p99", [](const auto& s) { return num(s.emitter_allocs_per_pass_p99); }},
       {"emitter allocs/pass max", [](const auto& s) { return num(s.emitter_allocs_per_pass_max); }},
   };
@@ -65,7 +69,8 @@ std::vector<Row> rows() {
   const std::vector<Row> more = {
       {"reference operations", [](const auto& s) { return num(s.ref_ops); }},
       {"ref ops/pass", [](const auto& s) { return fixed(s.ref_ops_per_pass); }},
-      {"objects destroyed in passes", [](const auto& s) { return num(s.objects_destroyed_in_passes); }},
+      {"objects destroyed in passes",
+       [](const auto& s) { return num(s.objects_destroyed_in_passes); }},
       {"bytes copied", [](const auto& s) { return num(s.bytes_copied); }},
   };
   r.insert(r.end(), more.begin(), more.end());
@@ -76,23 +81,22 @@ std::vector<Row> rows() {
   const std::vector<Row> rest = {
       {"application bytes", [](const auto& s) { return num(s.app_bytes); }},
       {"wire bytes", [](const auto& s) { return num(s.wire_bytes); }},
-      {"wire overhead", [](const auto& s) {
+      {"wire overhead",
+       [](const auto& s) {
          return num(s.wire_overhead_bytes) + " (" + fixed(100 * s.wire_overhead, 1) + "%)";
        }},
-      {"first byte p50/p99", [](const auto& s) {
-         return duration(s.ttfb_ns.p50) + " / " + duration(s.ttfb_ns.p99);
-       }},
-      {"last byte p50/p99", [](const auto& s) {
-         return duration(s.ttlb_ns.p50) + " / " + duration(s.ttlb_ns.p99);
-       }},
+      {"first byte p50/p99",
+       [](const auto& s) { return duration(s.ttfb_ns.p50) + " / " + duration(s.ttfb_ns.p99); }},
+      {"last byte p50/p99",
+       [](const auto& s) { return duration(s.ttlb_ns.p50) + " / " + duration(s.ttlb_ns.p99); }},
       {"virtual time", [](const auto& s) { return duration(s.virtual_ns); }},
       {"events", [](const auto& s) { return num(s.events); }},
       {"choices", [](const auto& s) { return num(s.choices); }},
-      {"pings sent/acked", [](const auto& s) {
-         return num(s.pings_sent) + "/" + num(s.pings_acked);
-       }},
+      {"pings sent/acked",
+       [](const auto& s) { return num(s.pings_sent) + "/" + num(s.pings_acked); }},
       {"close_notify last", [](const auto& s) { return s.close_notify_last ? "yes" : "no"; }},
-      {"world speed (host)", [](const auto& s) {
+      {"world speed (host)",
+       [](const auto& s) {
          return fixed(s.responses_per_cpu_second, 0) + " responses/CPU s (" +
                 fixed(s.cpu_seconds, 3) + " s)";
        }},
@@ -119,7 +123,8 @@ nlohmann::json to_json(const sim::Summary& s) {
   nlohmann::json owners = nlohmann::json::object();
   for (std::size_t i = 0; i < kAllocOwners; ++i) {
     const auto owner = static_cast<AllocOwner>(i);
-    const bool counted = s.allocations_counted && (owner != AllocOwner::OpenSsl || s.openssl_counted);
+    const bool counted =
+        s.allocations_counted && (owner != AllocOwner::OpenSsl || s.openssl_counted);
     owners[std::string(to_string(owner))] =
         counted ? nlohmann::json(s.allocs_per_response[i]) : nlohmann::json(nullptr);
   }
@@ -127,55 +132,55 @@ nlohmann::json to_json(const sim::Summary& s) {
   for (std::size_t i = 0; i < kCopySites; ++i) {
     copied[std::string(to_string(static_cast<CopySite>(i)))] = s.copied_per_response[i];
   }
-  return {{"strategy", s.strategy},
-          {"pacing", s.pacing},
-          {"input_independent", s.input_independent},
-          {"connections", s.connections},
-          {"requests", s.requests},
-          {"responses_verified", s.responses_verified},
-          {"responses_failed", s.responses_failed},
-          {"responses_cancelled", s.responses_cancelled},
-          {"connections_failed", s.connections_failed},
-          {"failure", s.failure},
-          {"passes", s.passes},
-          {"passes_skipped", s.skipped_passes},
-          {"passes_per_response", s.passes_per_response},
-          {"ssl_writes", s.ssl_writes},
-          {"tls_records", s.tls_records},
-          {"write_submissions", s.write_submissions},
-          {"records_per_submission", s.records_per_submission},
-          {"parks", s.parks},
-          {"emitter_allocs", s.emitter_allocs},
-          {"emitter_frees", s.emitter_frees},
-          {"emitter_allocs_per_pass_mean", s.emitter_allocs_per_pass_mean},
-          {"emitter_allocs_per_pass_p99", s.emitter_allocs_per_pass_p99},
-          {"emitter_allocs_per_pass_max", s.emitter_allocs_per_pass_max},
-          {"allocs_per_response", owners},
-          {"alloc_violations", s.alloc_violations},
-          {"leaked_blocks", s.leaked_blocks},
-          {"ref_ops", s.ref_ops},
-          {"ref_ops_per_pass", s.ref_ops_per_pass},
-          {"objects_destroyed_in_passes", s.objects_destroyed_in_passes},
-          {"bytes_copied", s.bytes_copied},
-          {"copied_per_response", copied},
-          {"app_bytes", s.app_bytes},
-          {"wire_bytes", s.wire_bytes},
-          {"wire_overhead_bytes", s.wire_overhead_bytes},
-          {"wire_overhead", s.wire_overhead},
-          {"ttfb_ns", quantiles(s.ttfb_ns)},
-          {"ttlb_ns", quantiles(s.ttlb_ns)},
-          {"virtual_ns", s.virtual_ns},
-          {"events", s.events},
-          {"choices", s.choices},
-          {"pings_sent", s.pings_sent},
-          {"pings_acked", s.pings_acked},
-          {"close_notify_last", s.close_notify_last},
-          {"app_sha256", s.app_sha256},
-          {"wire_sha256", s.wire_sha256},
-          {"replay", s.replay},
-          {"host",
-           {{"cpu_seconds", s.cpu_seconds},
-            {"responses_per_cpu_second", s.responses_per_cpu_second}}}};
+  return {
+      {"strategy", s.strategy},
+      {"pacing", s.pacing},
+      {"input_independent", s.input_independent},
+      {"connections", s.connections},
+      {"requests", s.requests},
+      {"responses_verified", s.responses_verified},
+      {"responses_failed", s.responses_failed},
+      {"responses_cancelled", s.responses_cancelled},
+      {"connections_failed", s.connections_failed},
+      {"failure", s.failure},
+      {"passes", s.passes},
+      {"passes_skipped", s.skipped_passes},
+      {"passes_per_response", s.passes_per_response},
+      {"ssl_writes", s.ssl_writes},
+      {"tls_records", s.tls_records},
+      {"write_submissions", s.write_submissions},
+      {"records_per_submission", s.records_per_submission},
+      {"parks", s.parks},
+      {"emitter_allocs", s.emitter_allocs},
+      {"emitter_frees", s.emitter_frees},
+      {"emitter_allocs_per_pass_mean", s.emitter_allocs_per_pass_mean},
+      {"emitter_allocs_per_pass_p99", s.emitter_allocs_per_pass_p99},
+      {"emitter_allocs_per_pass_max", s.emitter_allocs_per_pass_max},
+      {"allocs_per_response", owners},
+      {"alloc_violations", s.alloc_violations},
+      {"leaked_blocks", s.leaked_blocks},
+      {"ref_ops", s.ref_ops},
+      {"ref_ops_per_pass", s.ref_ops_per_pass},
+      {"objects_destroyed_in_passes", s.objects_destroyed_in_passes},
+      {"bytes_copied", s.bytes_copied},
+      {"copied_per_response", copied},
+      {"app_bytes", s.app_bytes},
+      {"wire_bytes", s.wire_bytes},
+      {"wire_overhead_bytes", s.wire_overhead_bytes},
+      {"wire_overhead", s.wire_overhead},
+      {"ttfb_ns", quantiles(s.ttfb_ns)},
+      {"ttlb_ns", quantiles(s.ttlb_ns)},
+      {"virtual_ns", s.virtual_ns},
+      {"events", s.events},
+      {"choices", s.choices},
+      {"pings_sent", s.pings_sent},
+      {"pings_acked", s.pings_acked},
+      {"close_notify_last", s.close_notify_last},
+      {"app_sha256", s.app_sha256},
+      {"wire_sha256", s.wire_sha256},
+      {"replay", s.replay},
+      {"host",
+       {{"cpu_seconds", s.cpu_seconds}, {"responses_per_cpu_second", s.responses_per_cpu_second}}}};
 }
 
 nlohmann::json to_json(const PairVerdict& p) {
@@ -187,7 +192,9 @@ nlohmann::json to_json(const PairVerdict& p) {
           {"wire_promised", p.wire_promised}};
 }
 
-void print_summary(std::ostream& out, const sim::Summary& s) { print_comparison(out, {s}, {}); }
+void print_summary(std::ostream& out, const sim::Summary& s) {
+  print_comparison(out, {s}, {});
+}
 
 void print_comparison(std::ostream& out, const std::vector<sim::Summary>& runs,
                       const std::vector<PairVerdict>& pairs) {

@@ -67,13 +67,15 @@ void print_text(std::ostream& out) {
 }
 
 nlohmann::json as_json() {
-  nlohmann::json j{{"grammar", kGrammar}, {"entries", nlohmann::json::array()},
+  nlohmann::json j{{"grammar", kGrammar},
+                   {"entries", nlohmann::json::array()},
                    {"promises", nlohmann::json::array()},
                    {"same_ciphertext", nlohmann::json::array()}};
   for (const auto& e : strategy_catalog()) {
     j["entries"].push_back({{"name", e.name}, {"kind", e.kind}, {"what", e.what}});
   }
-  for (const auto& p : promise_rules()) j["promises"].push_back({{"name", p.name}, {"rule", p.rule}});
+  for (const auto& p : promise_rules())
+    j["promises"].push_back({{"name", p.name}, {"rule", p.rule}});
   for (auto base : {StrategyBase::Gather, StrategyBase::Hybrid}) {
     j["same_ciphertext"].push_back(wire_group(base));
   }

@@ -26,11 +26,16 @@ Allocator& system_allocator() {
 
 std::string_view to_string(AllocOwner owner) {
   switch (owner) {
-    case AllocOwner::Emitter: return "emitter";
-    case AllocOwner::Nghttp2: return "nghttp2";
-    case AllocOwner::Response: return "response";
-    case AllocOwner::OpenSsl: return "openssl";
-    case AllocOwner::kCount: break;
+    case AllocOwner::Emitter:
+      return "emitter";
+    case AllocOwner::Nghttp2:
+      return "nghttp2";
+    case AllocOwner::Response:
+      return "response";
+    case AllocOwner::OpenSsl:
+      return "openssl";
+    case AllocOwner::kCount:
+      break;
   }
   return "?";
 }

@@ -19,7 +19,7 @@ std::string_view to_string(AllocOwner owner);
 struct AllocTag {
   AllocOwner owner = AllocOwner::Emitter;
   AllocSite site = AllocSite::GatherList;  // meaningful for the emitter only
-  std::uint64_t pass = 0;                   // 0: outside any pass
+  std::uint64_t pass = 0;                  // 0: outside any pass
 };
 
 // Response bodies come through here too, so a poisoning allocator can reveal a body freed

@@ -28,7 +28,8 @@ class Emitter {
   virtual void run_pass(EmitContext& ctx) = 0;
   // A stream closed: inside a pass (send/mem_send, before the flush) or outside one (a reset
   // read from the peer, the connection going away). Counts go to `record`.
-  virtual void on_stream_close(ServerStream& /*stream*/, bool /*in_pass*/, PassRecord* /*record*/) {}
+  virtual void on_stream_close(ServerStream& /*stream*/, bool /*in_pass*/, PassRecord* /*record*/) {
+  }
   // True while the strategy holds frame bytes nghttp2 already counts as sent (drain's slice).
   virtual bool holds_unsent_bytes() const { return false; }
   // True while nghttp2 holds a NO_COPY DATA frame this strategy refused at its cap.

@@ -24,7 +24,9 @@ GatherEmitter::GatherEmitter(const StrategySpec& spec, EmitterHeap& heap,
       emit_heap_(heap, AllocSite::EmitBuffer),
       heap_stage_(heap, AllocSite::HeapStage) {}
 
-GatherEmitter::~GatherEmitter() { release_scratch(); }
+GatherEmitter::~GatherEmitter() {
+  release_scratch();
+}
 
 void GatherEmitter::release_scratch() {
   release_->release_all();

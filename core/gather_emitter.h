@@ -50,7 +50,9 @@ class GatherEmitter final : public Emitter, private EmitSink {
   ssize_t on_send(std::span<const std::uint8_t> bytes) override;
   int on_send_data(const std::uint8_t* framehd, std::size_t length, ServerStream& stream) override;
   bool over_cap() const { return spec_.cap > 0 && appended_ >= spec_.cap; }
-  std::uint8_t* emit_buffer() { return emit_heap_.capacity() > 0 ? emit_heap_.data() : emit_inline_.data(); }
+  std::uint8_t* emit_buffer() {
+    return emit_heap_.capacity() > 0 ? emit_heap_.data() : emit_inline_.data();
+  }
   void append_bytes(std::span<const std::uint8_t> bytes);
   void flush(EmitContext& ctx);
   void end_pass();

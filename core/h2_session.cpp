@@ -37,7 +37,9 @@ struct CallbackScope {
 }  // namespace
 
 struct H2ServerSession::Callbacks {
-  static H2ServerSession& self(void* user_data) { return *static_cast<H2ServerSession*>(user_data); }
+  static H2ServerSession& self(void* user_data) {
+    return *static_cast<H2ServerSession*>(user_data);
+  }
 
   static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
     auto& s = self(ud);
@@ -161,7 +163,7 @@ struct H2ServerSession::Callbacks {
     const std::size_t n = left < length ? left : length;
     if (s.sink_ != nullptr) {
       *flags |= NGHTTP2_DATA_FLAG_NO_COPY;  // the sink takes the bytes from the body itself
-    } else if (n > 0) {  // an empty body has no storage to copy from
+    } else if (n > 0) {                     // an empty body has no storage to copy from
       std::memcpy(buf, body.data() + st.body_offset, n);
       st.body_offset += n;
       s.count_copy(n);
@@ -292,7 +294,9 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
   }
 }
 
-H2ServerSession::~H2ServerSession() { cancel_open_streams(); }
+H2ServerSession::~H2ServerSession() {
+  cancel_open_streams();
+}
 
 void H2ServerSession::cancel_open_streams() {
   while (!streams_.empty()) {
@@ -355,8 +359,8 @@ bool H2ServerSession::submit(ServerStream& st, ResponseRef response, bool stream
 
 void H2ServerSession::refuse(ServerStream& st) {
   // A stream nobody can answer must end: reset it, or give the session up.
-  if (nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, st.id,
-                                NGHTTP2_INTERNAL_ERROR) != 0 &&
+  if (nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, st.id, NGHTTP2_INTERNAL_ERROR) !=
+          0 &&
       error_.empty()) {
     error_ = "could not respond to or reset stream " + std::to_string(st.id);
   }
@@ -390,8 +394,8 @@ void H2ServerSession::resume_if_deferred(ServerStream& st) {
 bool H2ServerSession::reset_stream(std::int32_t stream_id, std::uint32_t error_code) {
   ServerStream* st = find(stream_id);
   if (st == nullptr) return false;
-  const int rv = nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id,
-                                           error_code);
+  const int rv =
+      nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, error_code);
   listener_->request_emit();
   if (rv != 0 && error_.empty()) error_ = "could not reset stream " + std::to_string(stream_id);
   return rv == 0;
@@ -418,7 +422,11 @@ void H2ServerSession::submit_goaway() {
   listener_->request_emit();
 }
 
-bool H2ServerSession::want_write() const { return nghttp2_session_want_write(session_.get()) != 0; }
-bool H2ServerSession::want_read() const { return nghttp2_session_want_read(session_.get()) != 0; }
+bool H2ServerSession::want_write() const {
+  return nghttp2_session_want_write(session_.get()) != 0;
+}
+bool H2ServerSession::want_read() const {
+  return nghttp2_session_want_read(session_.get()) != 0;
+}
 
 }  // namespace emitlab

@@ -26,11 +26,11 @@ namespace emitlab {
 struct ServerStream {
   std::int32_t id = 0;
   HeaderTable request;
-  ResponseRef response;          // the stream's own reference, dropped at stream close
-  std::size_t body_offset = 0;   // next body byte to hand to nghttp2
+  ResponseRef response;         // the stream's own reference, dropped at stream close
+  std::size_t body_offset = 0;  // next body byte to hand to nghttp2
   bool responded = false;
   bool trailers_submitted = false;
-  bool counted_large = false;    // hybrid's per-stream latch
+  bool counted_large = false;  // hybrid's per-stream latch
   // A3: the emitter's one reference for the whole stream (nullptr for immutable bodies).
   ResponseObject* emitter_ref = nullptr;
   bool emitter_ref_taken = false;
@@ -38,7 +38,7 @@ struct ServerStream {
   // queue until nghttp2 has copied it (as in 597a474, streamed DATA is always copied).
   bool streaming = false;
   bool body_ended = false;
-  bool deferred = false;         // the provider returned DEFERRED; a chunk or the end resumes it
+  bool deferred = false;  // the provider returned DEFERRED; a chunk or the end resumes it
   std::deque<ResponseRef> chunks;
   std::size_t chunk_offset = 0;  // bytes of chunks.front() already handed over
 };

@@ -42,14 +42,22 @@ class InvariantLog {
 
 inline std::string_view to_string(Rule rule) {
   switch (rule) {
-    case Rule::OneWriteInFlight: return "one_write_in_flight";
-    case Rule::NoEncryptWhileInFlight: return "no_encrypt_while_in_flight";
-    case Rule::CompletionSpan: return "completion_span";
-    case Rule::ParkedFirst: return "parked_first";
-    case Rule::RetryLength: return "retry_length";
-    case Rule::ParkFits: return "park_fits";
-    case Rule::HybridPin: return "hybrid_pin";
-    case Rule::NoSendInCallback: return "no_send_in_callback";
+    case Rule::OneWriteInFlight:
+      return "one_write_in_flight";
+    case Rule::NoEncryptWhileInFlight:
+      return "no_encrypt_while_in_flight";
+    case Rule::CompletionSpan:
+      return "completion_span";
+    case Rule::ParkedFirst:
+      return "parked_first";
+    case Rule::RetryLength:
+      return "retry_length";
+    case Rule::ParkFits:
+      return "park_fits";
+    case Rule::HybridPin:
+      return "hybrid_pin";
+    case Rule::NoSendInCallback:
+      return "no_send_in_callback";
   }
   return "?";
 }

@@ -11,9 +11,7 @@ struct NgSessionDel {
   void operator()(nghttp2_session* p) const noexcept { nghttp2_session_del(p); }
 };
 struct NgCallbacksDel {
-  void operator()(nghttp2_session_callbacks* p) const noexcept {
-    nghttp2_session_callbacks_del(p);
-  }
+  void operator()(nghttp2_session_callbacks* p) const noexcept { nghttp2_session_callbacks_del(p); }
 };
 struct NgOptionDel {
   void operator()(nghttp2_option* p) const noexcept { nghttp2_option_del(p); }

@@ -6,30 +6,45 @@ namespace emitlab {
 
 std::string_view to_string(AllocSite site) {
   switch (site) {
-    case AllocSite::GatherList: return "gather_list";
-    case AllocSite::RefList: return "ref_list";
-    case AllocSite::EmitBuffer: return "emit_buffer";
-    case AllocSite::HeapStage: return "heap_stage";
-    case AllocSite::kCount: break;
+    case AllocSite::GatherList:
+      return "gather_list";
+    case AllocSite::RefList:
+      return "ref_list";
+    case AllocSite::EmitBuffer:
+      return "emit_buffer";
+    case AllocSite::HeapStage:
+      return "heap_stage";
+    case AllocSite::kCount:
+      break;
   }
   return "?";
 }
 
 std::string_view to_string(CopySite site) {
   switch (site) {
-    case CopySite::ProviderCopy: return "provider_copy";
-    case CopySite::DrainBuffer: return "drain_buffer";
-    case CopySite::PlaintextRing: return "plaintext_ring";
-    case CopySite::EmitBuffer: return "emit_buffer";
-    case CopySite::Stage: return "stage";
-    case CopySite::HeapStage: return "heap_stage";
-    case CopySite::Park: return "park";
-    case CopySite::kCount: break;
+    case CopySite::ProviderCopy:
+      return "provider_copy";
+    case CopySite::DrainBuffer:
+      return "drain_buffer";
+    case CopySite::PlaintextRing:
+      return "plaintext_ring";
+    case CopySite::EmitBuffer:
+      return "emit_buffer";
+    case CopySite::Stage:
+      return "stage";
+    case CopySite::HeapStage:
+      return "heap_stage";
+    case CopySite::Park:
+      return "park";
+    case CopySite::kCount:
+      break;
   }
   return "?";
 }
 
-std::string_view to_string(PassKind kind) { return kind == PassKind::Drain ? "drain" : "gather"; }
+std::string_view to_string(PassKind kind) {
+  return kind == PassKind::Drain ? "drain" : "gather";
+}
 
 std::uint32_t PassRecord::emitter_allocs() const {
   return std::accumulate(allocs.begin(), allocs.end(), 0U);

@@ -10,13 +10,7 @@
 namespace emitlab {
 
 // Where the emitter's own heap allocations come from.
-enum class AllocSite : std::uint8_t {
-  GatherList,
-  RefList,
-  EmitBuffer,
-  HeapStage,
-  kCount
-};
+enum class AllocSite : std::uint8_t { GatherList, RefList, EmitBuffer, HeapStage, kCount };
 inline constexpr std::size_t kAllocSites = static_cast<std::size_t>(AllocSite::kCount);
 std::string_view to_string(AllocSite site);
 
@@ -40,13 +34,13 @@ std::string_view to_string(PassKind kind);
 struct PassRecord {
   std::uint64_t index = 0;
   PassKind kind = PassKind::Drain;
-  bool skipped = false;  // gather's entry gate found a write in flight
+  bool skipped = false;    // gather's entry gate found a write in flight
   bool fast_path = false;  // A2 wrote the pass straight from its single entry
   // State at the end of the pass, for the switch and latch rules (P5, P6).
-  bool drain_slice_parked = false;      // drain's cursor holds bytes nghttp2 counts as sent
-  bool gather_frame_deferred = false;   // nghttp2 holds a NO_COPY frame gather refused
-  std::uint32_t latch_counter = 0;      // hybrid's counter
-  std::uint32_t latched_open = 0;       // open streams with the latch set
+  bool drain_slice_parked = false;     // drain's cursor holds bytes nghttp2 counts as sent
+  bool gather_frame_deferred = false;  // nghttp2 holds a NO_COPY frame gather refused
+  std::uint32_t latch_counter = 0;     // hybrid's counter
+  std::uint32_t latched_open = 0;      // open streams with the latch set
 
   std::uint64_t bytes = 0;           // HTTP/2 plaintext produced by this pass
   std::uint32_t frames = 0;          // frames nghttp2 reported sent
@@ -63,12 +57,12 @@ struct PassRecord {
   std::uint32_t nghttp2_allocs = 0;
   std::uint32_t nghttp2_frees = 0;
 
-  std::uint32_t ref_retains = 0;       // emitter's own reference increments
-  std::uint32_t ref_releases = 0;      // emitter's own reference decrements
-  std::uint32_t owner_releases = 0;    // stream-owned references dropped at stream close
-  std::uint32_t objects_destroyed = 0; // response objects torn down inside the pass
-  std::uint32_t streams_closed = 0;    // streams that closed inside the pass
-  std::uint32_t streams_started = 0;   // streams whose first DATA slice went out in the pass
+  std::uint32_t ref_retains = 0;        // emitter's own reference increments
+  std::uint32_t ref_releases = 0;       // emitter's own reference decrements
+  std::uint32_t owner_releases = 0;     // stream-owned references dropped at stream close
+  std::uint32_t objects_destroyed = 0;  // response objects torn down inside the pass
+  std::uint32_t streams_closed = 0;     // streams that closed inside the pass
+  std::uint32_t streams_started = 0;    // streams whose first DATA slice went out in the pass
   std::array<std::uint64_t, kCopySites> copied{};
 
   std::uint32_t emitter_allocs() const;

@@ -37,8 +37,7 @@ ServerConnection::ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config,
 }
 
 ConnectionConfig ServerConnection::with_safe_rings(ConnectionConfig config) {
-  const std::size_t needed =
-      min_plaintext_ring(config.strategy, config.rings.cipher_out_bytes());
+  const std::size_t needed = min_plaintext_ring(config.strategy, config.rings.cipher_out_bytes());
   if (config.rings.plaintext_ring < needed) config.rings.plaintext_ring = needed;
   return config;
 }
@@ -102,9 +101,10 @@ bool ServerConnection::append_body_chunk(std::int32_t stream_id,
   ResponseObject::Spec spec;
   spec.body_size = bytes.size();
   try {
-    ResponseRef chunk(ResponseObject::create(
-        *allocator_, std::move(spec),
-        [bytes](std::span<std::uint8_t> out) { std::copy(bytes.begin(), bytes.end(), out.begin()); }));
+    ResponseRef chunk(
+        ResponseObject::create(*allocator_, std::move(spec), [bytes](std::span<std::uint8_t> out) {
+          std::copy(bytes.begin(), bytes.end(), out.begin());
+        }));
     return session_->append_body_chunk(stream_id, std::move(chunk));
   } catch (const std::bad_alloc&) {
     // A lost chunk can never be delivered: the stream ends in a reset, not a short body.
@@ -185,17 +185,25 @@ PassRecord ServerConnection::totals() const {
   return sum;
 }
 
-void ServerConnection::on_established() { request_emit(); }
+void ServerConnection::on_established() {
+  request_emit();
+}
 
 bool ServerConnection::on_app_data(std::span<const std::uint8_t> data) {
   return session_->feed(data);
 }
 
-void ServerConnection::on_cipher_complete() { request_emit(); }
+void ServerConnection::on_cipher_complete() {
+  request_emit();
+}
 
-void ServerConnection::on_request(ServerStream& stream) { handler_->on_request(*this, stream); }
+void ServerConnection::on_request(ServerStream& stream) {
+  handler_->on_request(*this, stream);
+}
 
-void ServerConnection::request_emit() { emit_scheduled_ = true; }
+void ServerConnection::request_emit() {
+  emit_scheduled_ = true;
+}
 
 void ServerConnection::on_stream_close(ServerStream& stream, std::uint32_t) {
   if (stream.counted_large && large_streams_pending_ > 0) {

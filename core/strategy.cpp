@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/byte_size.h"
 #include <utility>
+#include "core/byte_size.h"
 
 namespace emitlab {
 namespace {
@@ -27,9 +27,12 @@ bool apply_option(StrategySpec& spec, std::string_view option) {
 
 std::string_view to_string(StrategyBase base) {
   switch (base) {
-    case StrategyBase::Drain: return "drain";
-    case StrategyBase::Gather: return "gather";
-    case StrategyBase::Hybrid: return "hybrid";
+    case StrategyBase::Drain:
+      return "drain";
+    case StrategyBase::Gather:
+      return "gather";
+    case StrategyBase::Hybrid:
+      return "hybrid";
   }
   return "?";
 }
@@ -61,9 +64,8 @@ SpecParse parse_strategy(std::string_view text) {
   while (pos != std::string_view::npos && pos < text.size()) {
     const char kind = text[pos];
     const std::size_t next = text.find_first_of("+@", pos + 1);
-    const std::string_view part = text.substr(pos + 1, next == std::string_view::npos
-                                                           ? std::string_view::npos
-                                                           : next - pos - 1);
+    const std::string_view part = text.substr(
+        pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
     if (kind == '+') {
       if (!apply_option(spec, part)) return failure(text, part, "unknown or repeated option");
     } else {

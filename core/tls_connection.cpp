@@ -18,7 +18,9 @@ std::string ssl_error_text() {
   return buf.data();
 }
 
-bool is_retry(int err) { return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ; }
+bool is_retry(int err) {
+  return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ;
+}
 
 }  // namespace
 
@@ -73,8 +75,8 @@ int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::siz
     return 0;
   }
   if (direct && plaintext_pending() > 0) {
-    violation(Rule::ParkedFirst, "direct write with " + std::to_string(plaintext_pending()) +
-                                     " parked bytes ahead");
+    violation(Rule::ParkedFirst,
+              "direct write with " + std::to_string(plaintext_pending()) + " parked bytes ahead");
     return 0;
   }
   if (len < retry_at_least_) {
@@ -205,7 +207,9 @@ std::size_t TlsConnection::plaintext_write_guarantee() const {
   return BIO_ctrl_get_write_guarantee(pt_.get());
 }
 
-std::size_t TlsConnection::plaintext_pending() const { return BIO_ctrl_pending(pt_app_.get()); }
+std::size_t TlsConnection::plaintext_pending() const {
+  return BIO_ctrl_pending(pt_app_.get());
+}
 
 void TlsConnection::drain() {
   if (draining_) return;  // a nested call (from a synchronous completion) folds into this one
@@ -226,8 +230,8 @@ bool TlsConnection::encrypt_step() {
   const int n = BIO_nread0(pt_app_.get(), &span);
   if (n <= 0) return false;
   std::size_t written = 0;
-  const int r = ssl_write(reinterpret_cast<const std::uint8_t*>(span),
-                          static_cast<std::size_t>(n), &written, false);
+  const int r = ssl_write(reinterpret_cast<const std::uint8_t*>(span), static_cast<std::size_t>(n),
+                          &written, false);
   if (failed()) return false;
   if (r == 1) {
     BIO_nread(pt_app_.get(), &span, static_cast<int>(written));
@@ -259,8 +263,7 @@ void TlsConnection::on_write_complete(std::size_t bytes) {
   BIO_nread(network_.get(), &span, static_cast<int>(bytes));
   inflight_ = 0;
   drain();
-  if (close_notify_sent_ && inflight_ == 0 && BIO_ctrl_pending(network_.get()) == 0 &&
-      !failed()) {
+  if (close_notify_sent_ && inflight_ == 0 && BIO_ctrl_pending(network_.get()) == 0 && !failed()) {
     state_ = State::Closed;
   }
   listener_->on_cipher_complete();

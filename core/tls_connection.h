@@ -94,9 +94,9 @@ class TlsConnection {
   Transport* transport_;
   TlsListener* listener_;
   SslPtr ssl_;
-  BioPtr network_;   // ours: cipher-in is its write side, cipher-out is read from it
-  BioPtr pt_;        // producers write the plaintext ring here
-  BioPtr pt_app_;    // the drain reads the plaintext ring here
+  BioPtr network_;  // ours: cipher-in is its write side, cipher-out is read from it
+  BioPtr pt_;       // producers write the plaintext ring here
+  BioPtr pt_app_;   // the drain reads the plaintext ring here
   std::size_t inflight_ = 0;
   bool draining_ = false;
   bool close_requested_ = false;

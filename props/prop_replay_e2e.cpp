@@ -166,8 +166,7 @@ std::string self() {
 
 // A child that sees neither the caller's RapidCheck parameters nor its campaign settings.
 std::string child(const std::string& args, const std::string& rc_params = {}) {
-  std::string env =
-      "env -u RC_PARAMS -u EMITLAB_PROPS_SEED -u EMITLAB_PROPS_SCALE";
+  std::string env = "env -u RC_PARAMS -u EMITLAB_PROPS_SEED -u EMITLAB_PROPS_SCALE";
   if (!rc_params.empty()) env += " RC_PARAMS='" + rc_params + "'";
   return env + " " + self() + " " + args;
 }

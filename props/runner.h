@@ -55,8 +55,8 @@ int props_main(int argc, char** argv);
 }  // namespace emitlab::props
 
 // A Boost test case running the suite's property NAME (props/suite.cpp).
-#define EMITLAB_SUITE_PROP(NAME) \
-  BOOST_AUTO_TEST_CASE(NAME) {   \
+#define EMITLAB_SUITE_PROP(NAME)           \
+  BOOST_AUTO_TEST_CASE(NAME) {             \
     ::emitlab::props::run_property(#NAME); \
   }
 

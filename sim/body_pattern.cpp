@@ -28,7 +28,8 @@ void fill_body(std::uint64_t seed, std::uint64_t request_id, std::uint64_t first
   }
 }
 
-std::vector<std::uint8_t> make_body(std::uint64_t seed, std::uint64_t request_id, std::size_t size) {
+std::vector<std::uint8_t> make_body(std::uint64_t seed, std::uint64_t request_id,
+                                    std::size_t size) {
   std::vector<std::uint8_t> body(size);
   fill_body(seed, request_id, 0, body);
   return body;

@@ -4,10 +4,10 @@ namespace emitlab::sim {
 
 std::string_view to_string(Decision d) {
   static constexpr std::string_view kNames[] = {
-      "ready_event", "completion_sync", "write_delay",  "latency",        "read_chunk",
-      "read_delay",  "read_pause",      "pause_length", "input_after_pass", "ping",
-      "reset",       "reset_which",     "goaway",       "abrupt_close",   "window_release",
-      "window_delay", "handler_delay",  "stream_chunk", "stream_interval"};
+      "ready_event",  "completion_sync", "write_delay",  "latency",          "read_chunk",
+      "read_delay",   "read_pause",      "pause_length", "input_after_pass", "ping",
+      "reset",        "reset_which",     "goaway",       "abrupt_close",     "window_release",
+      "window_delay", "handler_delay",   "stream_chunk", "stream_interval"};
   static_assert(std::size(kNames) == kDecisions);
   const auto i = static_cast<std::size_t>(d);
   return i < kDecisions ? kNames[i] : "?";

@@ -14,11 +14,16 @@ constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
 
 PeerWindow peer_window(WindowPolicy p) {
   switch (p) {
-    case WindowPolicy::Wide: return PeerWindow::Wide;
-    case WindowPolicy::Eager: return PeerWindow::Eager;
-    case WindowPolicy::Half: return PeerWindow::Half;
-    case WindowPolicy::Stingy: return PeerWindow::Stingy;
-    case WindowPolicy::Withheld: return PeerWindow::Withheld;
+    case WindowPolicy::Wide:
+      return PeerWindow::Wide;
+    case WindowPolicy::Eager:
+      return PeerWindow::Eager;
+    case WindowPolicy::Half:
+      return PeerWindow::Half;
+    case WindowPolicy::Stingy:
+      return PeerWindow::Stingy;
+    case WindowPolicy::Withheld:
+      return PeerWindow::Withheld;
   }
   return PeerWindow::Wide;
 }
@@ -35,19 +40,15 @@ ConnectionConfig server_config(const Scenario& s, const EmitterFactory& factory)
 
 }  // namespace
 
-
 ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
                                std::uint64_t first_request_id, std::uint32_t requests)
-    : w_(world),
-      index_(index),
-      requests_(requests),
-      peer_(world.tls.client_ctx(), [&] {
+    : w_(world), index_(index), requests_(requests), peer_(world.tls.client_ctx(), [&] {
         const Scenario& s = world.scenario;
         PeerConfig p;
         p.requests = requests;
         p.batch = s.workload.concurrency;
-        p.pacing = s.workload.pacing == Pacing::Lockstep ? PeerPacing::Lockstep
-                                                         : PeerPacing::ClosedLoop;
+        p.pacing =
+            s.workload.pacing == Pacing::Lockstep ? PeerPacing::Lockstep : PeerPacing::ClosedLoop;
         p.first_request_id = first_request_id;
         const Workload* workload = &world.workload;
         p.expect = [workload](std::uint64_t id) { return workload->expected(id); };
@@ -69,7 +70,9 @@ ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
   w_.scheduler.at(0, {EventKind::Start, index_, 0, 0});
 }
 
-ConnectionSlot::~ConnectionSlot() { close_server(); }
+ConnectionSlot::~ConnectionSlot() {
+  close_server();
+}
 
 void ConnectionSlot::close_server() {
   if (!server_) return;
@@ -100,13 +103,27 @@ void ConnectionSlot::notify(F&& f) {
 
 void ConnectionSlot::handle(const Event& e) {
   switch (e.kind) {
-    case EventKind::Start: start(); break;
-    case EventKind::DeliverToServer: deliver(false); break;
-    case EventKind::WriteComplete: try_complete(); break;
-    case EventKind::PeerRead: peer_read(); break;
-    case EventKind::WindowTick: window_tick(); break;
-    case EventKind::HandlerRespond: respond_delayed(e.stream); break;
-    case EventKind::StreamChunk: produce_chunk(e.stream); break;
+    case EventKind::Start:
+      start();
+      break;
+    case EventKind::DeliverToServer:
+      deliver(false);
+      break;
+    case EventKind::WriteComplete:
+      try_complete();
+      break;
+    case EventKind::PeerRead:
+      peer_read();
+      break;
+    case EventKind::WindowTick:
+      window_tick();
+      break;
+    case EventKind::HandlerRespond:
+      respond_delayed(e.stream);
+      break;
+    case EventKind::StreamChunk:
+      produce_chunk(e.stream);
+      break;
   }
   settle();
 }
@@ -115,9 +132,9 @@ void ConnectionSlot::start() {
   notify([&](WorldObserver& o) { o.on_connection_start(w_.scheduler.now(), index_); });
   try {
     const auto openssl_scope = charge_openssl();
-    server_ = std::make_unique<ServerConnection>(
-        w_.tls.server_ctx(), server_config(w_.scenario, w_.emitter_factory), *this, *this,
-        w_.counting.port(index_));
+    server_ = std::make_unique<ServerConnection>(w_.tls.server_ctx(),
+                                                 server_config(w_.scenario, w_.emitter_factory),
+                                                 *this, *this, w_.counting.port(index_));
   } catch (const std::exception& ex) {
     server_failure_ = std::string("server connection could not be set up: ") + ex.what();
     return;
@@ -161,7 +178,9 @@ void ConnectionSlot::deliver(bool after_pass) {
   if (!alive()) return;
   const auto bytes = to_server_.take(w_.scheduler.now(), to_server_.size());
   if (bytes.empty()) return;  // an earlier delivery at this instant took it
-  notify([&](WorldObserver& o) { o.on_deliver(w_.scheduler.now(), index_, bytes.size(), after_pass); });
+  notify([&](WorldObserver& o) {
+    o.on_deliver(w_.scheduler.now(), index_, bytes.size(), after_pass);
+  });
   const auto openssl_scope = charge_openssl();
   server_->on_ciphertext(bytes);
 }
@@ -239,8 +258,8 @@ void ConnectionSlot::produce_chunk(std::int32_t stream_id) {
   }
   Producer& p = it->second;
   const std::uint64_t left = p.plan.body_size - p.offset;
-  const std::uint64_t size = std::min(
-      left, w_.chooser.between(Decision::StreamChunk, w_.scenario.workload.stream_chunk));
+  const std::uint64_t size =
+      std::min(left, w_.chooser.between(Decision::StreamChunk, w_.scenario.workload.stream_chunk));
   std::vector<std::uint8_t> chunk(size);
   w_.workload.fill(p.request_id, p.plan, p.offset, chunk);
   const auto openssl_scope = charge_openssl();
@@ -273,10 +292,9 @@ bool ConnectionSlot::link_has_room(std::size_t bytes) const {
 void ConnectionSlot::submit(std::span<const std::uint8_t> ciphertext) {
   inflight_ = ciphertext;
   const auto& link = w_.scenario.link;
-  const bool sync =
-      link.completions == CompletionMode::Sync ||
-      (link.completions == CompletionMode::Mixed &&
-       w_.chooser.chance(Decision::CompletionSync, link.sync_permille));
+  const bool sync = link.completions == CompletionMode::Sync ||
+                    (link.completions == CompletionMode::Mixed &&
+                     w_.chooser.chance(Decision::CompletionSync, link.sync_permille));
   notify([&](WorldObserver& o) {
     o.on_write_submit(w_.scheduler.now(), index_, ciphertext.size(), sync);
   });
@@ -300,8 +318,8 @@ void ConnectionSlot::complete_write() {
   const auto bytes = std::exchange(inflight_, {});
   blocked_ = false;
   const std::uint64_t now = w_.scheduler.now();
-  const std::uint64_t arrival =
-      to_peer_.push(now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), bytes);
+  const std::uint64_t arrival = to_peer_.push(
+      now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), bytes);
   notify([&](WorldObserver& o) { o.on_write_complete(now, index_, bytes); });
   wake_reader(arrival);
   server_->on_write_complete(bytes.size());
@@ -358,8 +376,8 @@ void ConnectionSlot::after_read() {
   if (w_.chooser.chance(Decision::Reset, p.reset_permille)) {
     const auto candidates = peer_.streams_in_progress();
     if (!candidates.empty()) {
-      const auto i = w_.chooser.pick(Decision::ResetWhich,
-                                     static_cast<std::uint32_t>(candidates.size()));
+      const auto i =
+          w_.chooser.pick(Decision::ResetWhich, static_cast<std::uint32_t>(candidates.size()));
       peer_.cancel_stream(candidates[i]);
     }
   }
@@ -404,8 +422,8 @@ void ConnectionSlot::flush_peer() {
   if (out.empty()) return;
   const std::uint64_t now = w_.scheduler.now();
   notify([&](WorldObserver& o) { o.on_client_flush(now, index_, out); });
-  const std::uint64_t arrival =
-      to_server_.push(now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), out);
+  const std::uint64_t arrival = to_server_.push(
+      now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), out);
   w_.scheduler.at(arrival, {EventKind::DeliverToServer, index_, 0, 0});
 }
 
@@ -447,11 +465,11 @@ ConnectionResult ConnectionSlot::result() const {
   } else if (peer_.failed()) {
     r.failure = "peer: " + peer_.failure();
   } else if (!peer_.done()) {
-    r.failure = "stalled: the world settled with " +
-                std::to_string(requests_ - peer_.responses_completed() -
-                               peer_.responses_cancelled()) +
-                " requests unfinished and " + std::to_string(peer_.pings_outstanding()) +
-                " PINGs unanswered";
+    r.failure =
+        "stalled: the world settled with " +
+        std::to_string(requests_ - peer_.responses_completed() - peer_.responses_cancelled()) +
+        " requests unfinished and " + std::to_string(peer_.pings_outstanding()) +
+        " PINGs unanswered";
   }
   r.passes = server_ ? server_->passes() : passes_;
   r.totals = server_ ? server_->totals() : totals_;

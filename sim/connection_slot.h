@@ -123,7 +123,7 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   std::uint32_t requests_;
   SimPeer peer_;
   std::unique_ptr<ServerConnection> server_;
-  std::string server_failure_;  // the server could not be built, or failed before teardown
+  std::string server_failure_;      // the server could not be built, or failed before teardown
   std::vector<PassRecord> passes_;  // kept when the server connection is torn down
   PassRecord totals_;
   bool aborted_ = false;
@@ -131,7 +131,7 @@ class ConnectionSlot final : public Transport, public RequestHandler {
 
   // server -> peer
   std::span<const std::uint8_t> inflight_;  // the write being submitted, until it completes
-  bool blocked_ = false;                     // its completion waits for room in the link
+  bool blocked_ = false;                    // its completion waits for room in the link
   ByteQueue to_peer_;
   bool read_scheduled_ = false;
   // peer -> server

@@ -19,7 +19,9 @@ std::array<std::uint8_t, 4> client_ip(std::uint32_t c) {
   return {10, 1, static_cast<std::uint8_t>(c >> 8), static_cast<std::uint8_t>(c)};
 }
 constexpr std::array<std::uint8_t, 4> kServerIp = {10, 0, 0, 1};
-std::uint16_t client_port(std::uint32_t c) { return static_cast<std::uint16_t>(10000 + c % 50000); }
+std::uint16_t client_port(std::uint32_t c) {
+  return static_cast<std::uint16_t>(10000 + c % 50000);
+}
 
 void put16(std::uint8_t* p, std::uint32_t v) {
   p[0] = static_cast<std::uint8_t>(v >> 8);
@@ -42,14 +44,19 @@ std::uint16_t fold(std::uint32_t acc) {
 
 }  // namespace
 
-void PcapWriter::PcapClose::operator()(pcap* p) const { pcap_close(p); }
-void PcapWriter::DumperClose::operator()(pcap_dumper* d) const { pcap_dump_close(d); }
+void PcapWriter::PcapClose::operator()(pcap* p) const {
+  pcap_close(p);
+}
+void PcapWriter::DumperClose::operator()(pcap_dumper* d) const {
+  pcap_dump_close(d);
+}
 
 PcapWriter::PcapWriter(const std::string& path)
     : pcap_(pcap_open_dead_with_tstamp_precision(DLT_RAW, 65535, PCAP_TSTAMP_PRECISION_NANO)) {
   if (!pcap_) throw std::runtime_error("libpcap: pcap_open_dead failed");
   dumper_.reset(pcap_dump_open(pcap_.get(), path.c_str()));
-  if (!dumper_) throw std::runtime_error("cannot write '" + path + "': " + pcap_geterr(pcap_.get()));
+  if (!dumper_)
+    throw std::runtime_error("cannot write '" + path + "': " + pcap_geterr(pcap_.get()));
 }
 
 PcapWriter::~PcapWriter() = default;
@@ -109,7 +116,8 @@ void PcapWriter::segment(std::uint64_t t, std::uint32_t c, bool from_client, std
   put16(tcp + 14, 65535);  // window
   std::copy(payload.begin(), payload.end(), tcp + kTcpHeader);
   // Checksum over the pseudo header (addresses, protocol, TCP length) and the segment.
-  std::uint32_t acc = sum16(ip + 12, 8) + 6 + static_cast<std::uint32_t>(kTcpHeader + payload.size());
+  std::uint32_t acc =
+      sum16(ip + 12, 8) + 6 + static_cast<std::uint32_t>(kTcpHeader + payload.size());
   put16(tcp + 16, fold(sum16(tcp, kTcpHeader + payload.size(), acc)));
   seq += static_cast<std::uint32_t>(payload.size());
 

@@ -17,7 +17,9 @@ constexpr std::uint64_t mix64(std::uint64_t x) {
 }
 
 // Hash of a sequence of words, order-sensitive.
-constexpr std::uint64_t mix_all(std::uint64_t a, std::uint64_t b) { return mix64(a ^ mix64(b)); }
+constexpr std::uint64_t mix_all(std::uint64_t a, std::uint64_t b) {
+  return mix64(a ^ mix64(b));
+}
 
 class Xoshiro256 {
  public:

@@ -97,7 +97,8 @@ std::string base64url(std::string_view in) {
 std::optional<std::string> unbase64url(std::string_view in) {
   std::array<int, 256> value{};
   value.fill(-1);
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) value[static_cast<std::uint8_t>(kAlphabet[i])] = static_cast<int>(i);
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i)
+    value[static_cast<std::uint8_t>(kAlphabet[i])] = static_cast<int>(i);
   std::string out;
   std::uint32_t acc = 0;
   int bits = 0;
@@ -148,7 +149,9 @@ std::string encode_choices(const std::vector<Choice>& list) {
   return w.bytes();
 }
 
-TokenParse bad(std::string why) { return {std::nullopt, "bad replay token: " + why}; }
+TokenParse bad(std::string why) {
+  return {std::nullopt, "bad replay token: " + why};
+}
 
 }  // namespace
 
@@ -166,7 +169,8 @@ ReplayToken token_of(const RunResult& run) {
   t.scenario = run.scenario;
   t.choice_count = run.choices.count;
   t.choice_digest = run.choices.digest;
-  if (run.choices.complete && encode_choices(run.choices.list).size() <= ReplayToken::kMaxListBytes) {
+  if (run.choices.complete &&
+      encode_choices(run.choices.list).size() <= ReplayToken::kMaxListBytes) {
     t.choices = run.choices.list;
   }
   return t;

@@ -29,10 +29,14 @@ using Names = std::span<const std::pair<std::string_view, E>>;
 constexpr std::pair<std::string_view, Pacing> kPacings[] = {{"lockstep", Pacing::Lockstep},
                                                             {"closed-loop", Pacing::ClosedLoop}};
 constexpr std::pair<std::string_view, CompletionMode> kCompletions[] = {
-    {"sync", CompletionMode::Sync}, {"async", CompletionMode::Async}, {"mixed", CompletionMode::Mixed}};
+    {"sync", CompletionMode::Sync},
+    {"async", CompletionMode::Async},
+    {"mixed", CompletionMode::Mixed}};
 constexpr std::pair<std::string_view, WindowPolicy> kWindows[] = {
-    {"wide", WindowPolicy::Wide},     {"eager", WindowPolicy::Eager},
-    {"half", WindowPolicy::Half},     {"stingy", WindowPolicy::Stingy},
+    {"wide", WindowPolicy::Wide},
+    {"eager", WindowPolicy::Eager},
+    {"half", WindowPolicy::Half},
+    {"stingy", WindowPolicy::Stingy},
     {"withheld", WindowPolicy::Withheld}};
 
 template <class E>
@@ -232,9 +236,9 @@ class Reader {
         return true;
       }
     }
-    fail(key, j, want.empty() ? (sizes ? "a size (bytes, or N with K/KiB/M/MiB)"
-                                       : "a non-negative integer")
-                              : want);
+    fail(key, j,
+         want.empty() ? (sizes ? "a size (bytes, or N with K/KiB/M/MiB)" : "a non-negative integer")
+                      : want);
     return false;
   }
 
@@ -282,7 +286,9 @@ class Writer {
     (*current_)[key] = v != nullptr ? *v : lo;
   }
   void u32(const char* key, std::uint32_t v, std::uint64_t, std::uint64_t) { (*current_)[key] = v; }
-  void size(const char* key, std::uint64_t v, std::uint64_t, std::uint64_t) { (*current_)[key] = v; }
+  void size(const char* key, std::uint64_t v, std::uint64_t, std::uint64_t) {
+    (*current_)[key] = v;
+  }
   void range(const char* key, const Range& r, std::uint64_t, std::uint64_t, bool) {
     (*current_)[key] = OrderedJson::array({r.min, r.max});
   }
@@ -306,20 +312,29 @@ void pretty(const OrderedJson& j, int indent, int depth, std::string& out) {
   out += "{\n";
   std::size_t i = 0;
   for (const auto& [k, v] : j.items()) {
-    out += std::string(static_cast<std::size_t>(indent * (depth + 1)), ' ') + OrderedJson(k).dump() + ": ";
+    out += std::string(static_cast<std::size_t>(indent * (depth + 1)), ' ') +
+           OrderedJson(k).dump() + ": ";
     pretty(v, indent, depth + 1, out);
     out += ++i < j.size() ? ",\n" : "\n";
   }
   out += std::string(static_cast<std::size_t>(indent * depth), ' ') + "}";
 }
 
-bool span_fits(const Range& r) { return r.max - r.min < 0xFFFFFFFFULL; }
+bool span_fits(const Range& r) {
+  return r.max - r.min < 0xFFFFFFFFULL;
+}
 
 }  // namespace
 
-std::string_view to_string(Pacing p) { return name_of(p, kPacings); }
-std::string_view to_string(CompletionMode m) { return name_of(m, kCompletions); }
-std::string_view to_string(WindowPolicy w) { return name_of(w, kWindows); }
+std::string_view to_string(Pacing p) {
+  return name_of(p, kPacings);
+}
+std::string_view to_string(CompletionMode m) {
+  return name_of(m, kCompletions);
+}
+std::string_view to_string(WindowPolicy w) {
+  return name_of(w, kWindows);
+}
 
 bool Scenario::input_independent() const {
   return workload.pacing == Pacing::Lockstep && peer.window == WindowPolicy::Wide &&

@@ -45,27 +45,27 @@ struct Scenario {
     std::uint32_t concurrency = 100;  // streams open at once per connection (h2load -m)
     std::uint32_t requests = 100;     // in total, spread over the connections (h2load -n)
     Pacing pacing = Pacing::Lockstep;
-    Range body{3, 3};                 // body bytes; a request's size is drawn from the seed
+    Range body{3, 3};  // body bytes; a request's size is drawn from the seed
     ResponseKinds kinds;
     std::uint32_t trailers_permille = 0;  // responses (with a body provider) with trailers
-    Range request_headers{0, 0};      // extra request headers per request
-    Range header_value{0, 0};         // bytes of each extra header's value
-    Range handler_delay_ns{0, 0};     // time the handler takes before responding
-    Range stream_chunk{1024, 16384};  // bytes per streaming chunk
+    Range request_headers{0, 0};          // extra request headers per request
+    Range header_value{0, 0};             // bytes of each extra header's value
+    Range handler_delay_ns{0, 0};         // time the handler takes before responding
+    Range stream_chunk{1024, 16384};      // bytes per streaming chunk
     Range stream_interval_ns{0, 10000};
     bool operator==(const Workload&) const = default;
   } workload;
 
   struct Link {
     CompletionMode completions = CompletionMode::Async;
-    std::uint32_t sync_permille = 500;  // mixed: share of synchronous completions
-    Range write_delay_ns{1000, 5000};   // asynchronous completion delay, before size/bandwidth
-    Range latency_ns{20000, 20000};     // one-way propagation, each direction
+    std::uint32_t sync_permille = 500;     // mixed: share of synchronous completions
+    Range write_delay_ns{1000, 5000};      // asynchronous completion delay, before size/bandwidth
+    Range latency_ns{20000, 20000};        // one-way propagation, each direction
     std::uint64_t bandwidth = 1250000000;  // bytes per virtual second; 0 is unlimited
-    std::uint64_t buffer = 262144;      // bytes between the server's writes and the peer's reads
-    Range read_chunk{1024, 65536};      // bytes per peer read
+    std::uint64_t buffer = 262144;         // bytes between the server's writes and the peer's reads
+    Range read_chunk{1024, 65536};         // bytes per peer read
     Range read_delay_ns{0, 2000};
-    std::uint32_t pause_permille = 0;   // after a read, the peer stops reading for a while
+    std::uint32_t pause_permille = 0;  // after a read, the peer stops reading for a while
     Range pause_ns{10000, 100000};
     bool operator==(const Link&) const = default;
   } link;
@@ -76,10 +76,10 @@ struct Scenario {
     std::uint32_t connection_window = 65535;  // connection receive window (not wide)
     std::uint32_t stingy_increment = 1024;
     Range window_delay_ns{1000, 50000};
-    std::uint32_t ping_permille = 0;           // after a read
-    std::uint32_t reset_permille = 0;          // after a read: RST_STREAM an open stream
-    std::uint32_t goaway_permille = 0;         // after a response completes
-    std::uint32_t abrupt_close_permille = 0;   // after a read
+    std::uint32_t ping_permille = 0;          // after a read
+    std::uint32_t reset_permille = 0;         // after a read: RST_STREAM an open stream
+    std::uint32_t goaway_permille = 0;        // after a response completes
+    std::uint32_t abrupt_close_permille = 0;  // after a read
     std::uint32_t input_after_pass_permille = 500;
     bool operator==(const Peer&) const = default;
   } peer;

@@ -14,7 +14,8 @@ std::optional<Event> Scheduler::next() {
   auto it = instants_.begin();
   now_ = it->first;
   std::vector<Event>& due = it->second;
-  const std::uint32_t i = chooser_->pick(Decision::ReadyEvent, static_cast<std::uint32_t>(due.size()));
+  const std::uint32_t i =
+      chooser_->pick(Decision::ReadyEvent, static_cast<std::uint32_t>(due.size()));
   Event e = due[i];
   // Swap-remove: the order left behind is arbitrary but deterministic, and the next pick
   // decides anyway.

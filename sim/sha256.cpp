@@ -42,6 +42,8 @@ std::string hex(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string sha256_hex(const std::vector<std::uint8_t>& bytes) { return hex(sha256(bytes)); }
+std::string sha256_hex(const std::vector<std::uint8_t>& bytes) {
+  return hex(sha256(bytes));
+}
 
 }  // namespace emitlab::sim

@@ -69,8 +69,8 @@ std::string_view as_view(const std::uint8_t* p, std::size_t n) {
 }
 
 // `cut`: the block was cut off (the peer gave up mid-block), so a prefix of `want` is right.
-std::string table_difference(std::string_view what, const HeaderTable& got,
-                             const HeaderTable& want, bool cut = false) {
+std::string table_difference(std::string_view what, const HeaderTable& got, const HeaderTable& want,
+                             bool cut = false) {
   const std::size_t common = std::min(got.size(), want.size());
   for (std::size_t i = 0; i < common; ++i) {
     if (got[i] != want[i]) {
@@ -94,7 +94,6 @@ std::string authority_host(const std::string& authority) {
 }
 
 }  // namespace
-
 
 // Verification and flow-control state of a stream the peer opened and has not seen close.
 struct SimPeer::StreamState {
@@ -271,9 +270,13 @@ void SimPeer::on_wire(std::span<const std::uint8_t> ciphertext) {
 }
 
 // A peer waiting for a PING ACK still has business on the connection.
-bool SimPeer::done() const { return over_ || (unfinished() == 0 && pings_outstanding_.empty()); }
+bool SimPeer::done() const {
+  return over_ || (unfinished() == 0 && pings_outstanding_.empty());
+}
 
-bool SimPeer::requests_finished() const { return over_ || unfinished() == 0; }
+bool SimPeer::requests_finished() const {
+  return over_ || unfinished() == 0;
+}
 
 std::uint32_t SimPeer::unfinished() const {
   return cfg_.requests - completed_ - static_cast<std::uint32_t>(cancelled_);
@@ -290,8 +293,12 @@ bool SimPeer::close_notify_is_last() const {
          wire_size_ == last.offset + kTlsRecordHeader + last.length;
 }
 
-Digest SimPeer::wire_digest() const { return wire_hash_.digest(); }
-Digest SimPeer::app_digest() const { return app_hash_.digest(); }
+Digest SimPeer::wire_digest() const {
+  return wire_hash_.digest();
+}
+Digest SimPeer::app_digest() const {
+  return app_hash_.digest();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Behaviours the world decides on
@@ -595,8 +602,8 @@ bool SimPeer::flush_h2() {
 }
 
 std::uint32_t SimPeer::concurrency_limit() const {
-  const std::uint32_t server = nghttp2_session_get_remote_settings(
-      session_.get(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  const std::uint32_t server =
+      nghttp2_session_get_remote_settings(session_.get(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
   return std::max<std::uint32_t>(1, std::min(cfg_.batch, server));
 }
 
@@ -627,10 +634,8 @@ void SimPeer::submit_request(std::uint64_t request_id) {
   const std::string path = "/r/" + std::to_string(request_id);
   const RequestSpec spec = cfg_.request ? cfg_.request(request_id) : RequestSpec{};
   std::vector<nghttp2_nv> nva{
-      make_nv(":method", spec.method),
-      make_nv(":scheme", "https"),
-      make_nv(":authority", cfg_.authority),
-      make_nv(":path", path),
+      make_nv(":method", spec.method),       make_nv(":scheme", "https"),
+      make_nv(":authority", cfg_.authority), make_nv(":path", path),
       make_nv("user-agent", "emitlab-peer"),
   };
   for (const auto& h : spec.headers) nva.push_back(make_nv(h.name, h.value));

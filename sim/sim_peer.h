@@ -100,8 +100,8 @@ struct StreamResult {
   std::int32_t stream_id = 0;
   std::uint64_t request_id = 0;
   int status = 0;
-  HeaderTable headers;  // response headers in order, pseudo headers excluded
-  bool headers_complete = false;  // the response header block arrived whole (END_HEADERS)
+  HeaderTable headers;             // response headers in order, pseudo headers excluded
+  bool headers_complete = false;   // the response header block arrived whole (END_HEADERS)
   std::vector<std::uint8_t> body;  // kept only with PeerConfig::keep_bodies
   std::uint64_t body_bytes = 0;
   HeaderTable trailers;
@@ -110,7 +110,7 @@ struct StreamResult {
   std::uint32_t error_code = 0;  // of the RST_STREAM, or of the close
   bool verified = false;
   StreamOutcome outcome = StreamOutcome::Open;
-  std::string mismatch;  // first difference, human readable
+  std::string mismatch;             // first difference, human readable
   std::uint64_t requested_at = 0;   // virtual ns
   std::uint64_t first_byte_at = 0;  // first response header block began
   std::uint64_t last_byte_at = 0;   // stream closed
@@ -130,9 +130,9 @@ class SimPeer {
 
   // Behaviours the world decides on. Each returns false when it does not apply now.
   bool send_ping();
-  bool send_goaway();                      // no new request after it; the rest are cancelled
+  bool send_goaway();                          // no new request after it; the rest are cancelled
   bool cancel_stream(std::int32_t stream_id);  // RST_STREAM(CANCEL)
-  void abort();                            // the connection drops: no close_notify, no more I/O
+  void abort();                                // the connection drops: no close_notify, no more I/O
   // Credits consumed bytes back to the server, at most `limit` per stream and for the
   // connection (stingy and withheld windows). Returns true when credit is still pending.
   bool release_window(std::uint64_t limit);

@@ -8,7 +8,9 @@
 namespace emitlab::sim {
 namespace {
 
-double ratio(double a, double b) { return b == 0 ? 0.0 : a / b; }
+double ratio(double a, double b) {
+  return b == 0 ? 0.0 : a / b;
+}
 
 void stream_times(const RunResult& run, Summary& s) {
   std::vector<std::uint64_t> first;
@@ -100,7 +102,8 @@ Summary summarize(const RunResult& run) {
     s.pings_acked += c.pings_acked;
   }
   s.wire_overhead_bytes = s.wire_bytes > s.app_bytes ? s.wire_bytes - s.app_bytes : 0;
-  s.wire_overhead = ratio(static_cast<double>(s.wire_overhead_bytes), static_cast<double>(s.app_bytes));
+  s.wire_overhead =
+      ratio(static_cast<double>(s.wire_overhead_bytes), static_cast<double>(s.app_bytes));
   stream_times(run, s);
   s.virtual_ns = run.virtual_ns;
   s.events = run.events;

@@ -3,9 +3,9 @@
 namespace emitlab::sim {
 
 const char* frame_type_name(std::uint8_t type) {
-  static constexpr const char* kNames[] = {"DATA",     "HEADERS", "PRIORITY", "RST_STREAM",
-                                           "SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY",
-                                           "WINDOW_UPDATE", "CONTINUATION"};
+  static constexpr const char* kNames[] = {
+      "DATA",         "HEADERS", "PRIORITY", "RST_STREAM",    "SETTINGS",
+      "PUSH_PROMISE", "PING",    "GOAWAY",   "WINDOW_UPDATE", "CONTINUATION"};
   return type < std::size(kNames) ? kNames[type] : "UNKNOWN";
 }
 
@@ -66,8 +66,7 @@ void TraceWriter::on_client_flush(std::uint64_t t, std::uint32_t c,
   line(t, c, "client_flush") << ",\"bytes\":" << bytes.size() << "}\n";
 }
 
-void TraceWriter::on_deliver(std::uint64_t t, std::uint32_t c, std::size_t bytes,
-                             bool after_pass) {
+void TraceWriter::on_deliver(std::uint64_t t, std::uint32_t c, std::size_t bytes, bool after_pass) {
   line(t, c, "deliver") << ",\"bytes\":" << bytes
                         << ",\"after_pass\":" << (after_pass ? "true" : "false") << "}\n";
 }

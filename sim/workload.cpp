@@ -20,11 +20,16 @@ std::uint64_t in_range(std::uint64_t h, const Range& r) {
 
 std::string_view to_string(ResponseKind k) {
   switch (k) {
-    case ResponseKind::Buffered: return "buffered";
-    case ResponseKind::Streaming: return "streaming";
-    case ResponseKind::Head: return "head";
-    case ResponseKind::Empty: return "empty";
-    case ResponseKind::Shared: return "shared";
+    case ResponseKind::Buffered:
+      return "buffered";
+    case ResponseKind::Streaming:
+      return "streaming";
+    case ResponseKind::Head:
+      return "head";
+    case ResponseKind::Empty:
+      return "empty";
+    case ResponseKind::Shared:
+      return "shared";
   }
   return "?";
 }
@@ -40,10 +45,11 @@ ResponsePlan Workload::response(std::uint64_t id) const {
   const ResponseKinds& k = w.kinds;
   std::uint64_t pick = hash(id, kKindTag) % k.total();
   ResponsePlan plan;
-  const std::pair<std::uint32_t, ResponseKind> weights[] = {
-      {k.buffered, ResponseKind::Buffered}, {k.streaming, ResponseKind::Streaming},
-      {k.head, ResponseKind::Head},         {k.empty, ResponseKind::Empty},
-      {k.shared, ResponseKind::Shared}};
+  const std::pair<std::uint32_t, ResponseKind> weights[] = {{k.buffered, ResponseKind::Buffered},
+                                                            {k.streaming, ResponseKind::Streaming},
+                                                            {k.head, ResponseKind::Head},
+                                                            {k.empty, ResponseKind::Empty},
+                                                            {k.shared, ResponseKind::Shared}};
   for (const auto& [weight, kind] : weights) {
     if (pick < weight) {
       plan.kind = kind;
@@ -58,9 +64,14 @@ ResponsePlan Workload::response(std::uint64_t id) const {
       plan.body_size = size;
       plan.trailers = hash(id, kTrailerTag) % 1000 < w.trailers_permille;
       break;
-    case ResponseKind::Head: plan.declared_size = size; break;
-    case ResponseKind::Empty: break;
-    case ResponseKind::Shared: plan.body_size = shared_body_size(); break;
+    case ResponseKind::Head:
+      plan.declared_size = size;
+      break;
+    case ResponseKind::Empty:
+      break;
+    case ResponseKind::Shared:
+      plan.body_size = shared_body_size();
+      break;
   }
   return plan;
 }

@@ -23,7 +23,7 @@ std::string_view to_string(ResponseKind k);
 
 struct ResponsePlan {
   ResponseKind kind = ResponseKind::Buffered;
-  std::uint64_t body_size = 0;  // bytes sent (0 for head and empty; the shared body's size)
+  std::uint64_t body_size = 0;      // bytes sent (0 for head and empty; the shared body's size)
   std::uint64_t declared_size = 0;  // content-length of a HEAD response
   bool trailers = false;
 };

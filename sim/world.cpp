@@ -100,8 +100,8 @@ class World {
   void loop(RunResult& result) {
     while (auto e = scheduler_.next()) {
       if (scheduler_.events_run() > options_.max_events) {
-        result.failure = "the world did not settle within " +
-                         std::to_string(options_.max_events) + " events";
+        result.failure =
+            "the world did not settle within " + std::to_string(options_.max_events) + " events";
         return;
       }
       slots_[e->connection]->handle(*e);
@@ -127,8 +127,9 @@ class World {
       if (!c.failure.empty()) {
         ++r.connections_failed;
         if (r.failure.empty()) {
-          r.failure = slots_.size() == 1 ? c.failure
-                                         : "connection " + std::to_string(c.index) + ": " + c.failure;
+          r.failure = slots_.size() == 1
+                          ? c.failure
+                          : "connection " + std::to_string(c.index) + ": " + c.failure;
         }
       }
       r.passes.insert(r.passes.end(), c.passes.begin(), c.passes.end());
@@ -193,8 +194,12 @@ Scenario to_scenario(const RunConfig& config) {
   return s;
 }
 
-std::string RunResult::wire_sha256() const { return digest_of_digests(connections, true); }
-std::string RunResult::app_sha256() const { return digest_of_digests(connections, false); }
+std::string RunResult::wire_sha256() const {
+  return digest_of_digests(connections, true);
+}
+std::string RunResult::app_sha256() const {
+  return digest_of_digests(connections, false);
+}
 
 RunResult run_world(const Scenario& scenario, const RunOptions& options) {
   if (std::string why = validate(scenario); !why.empty()) {
@@ -206,6 +211,8 @@ RunResult run_world(const Scenario& scenario, const RunOptions& options) {
   return World(scenario, options).run();
 }
 
-RunResult run_world(const RunConfig& config) { return run_world(to_scenario(config)); }
+RunResult run_world(const RunConfig& config) {
+  return run_world(to_scenario(config));
+}
 
 }  // namespace emitlab::sim

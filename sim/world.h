@@ -45,17 +45,17 @@ struct RunConfig {
   std::size_t cipher_ring_records = 0;  // 0: the 64 KiB default
   std::size_t plaintext_ring = 32768;
   Completions completions = Completions::NextStep;  // NextStep: asynchronous
-  std::uint32_t max_concurrency = 100;  // the peer's lockstep batch (server allows 100)
+  std::uint32_t max_concurrency = 100;              // the peer's lockstep batch (server allows 100)
 };
 Scenario to_scenario(const RunConfig& config);
 
 // ---------------------------------------------------------------------------------------------
 
 struct RunOptions {
-  ChoiceSource* choices = nullptr;  // null: SeededChoices from the scenario's seed
+  ChoiceSource* choices = nullptr;                   // null: SeededChoices from the scenario's seed
   std::size_t keep_choices = Chooser::kDefaultKeep;  // longest choice list kept in the record
-  bool keep_bytes = true;    // keep each connection's wire and application streams
-  bool keep_bodies = true;   // keep each stream's body
+  bool keep_bytes = true;   // keep each connection's wire and application streams
+  bool keep_bodies = true;  // keep each stream's body
   // Counting allocator of the run; null: the world makes its own. Its OpenSSL figures are
   // real only when the process installed the OpenSSL memory hooks (sim/openssl_mem.h).
   CountingAllocator* counting = nullptr;
@@ -69,18 +69,18 @@ struct RunOptions {
 };
 
 struct AllocationFigures {
-  bool counted = false;          // a counting allocator served the run
-  bool openssl_counted = false;  // OpenSSL's allocations were observed
+  bool counted = false;                                // a counting allocator served the run
+  bool openssl_counted = false;                        // OpenSSL's allocations were observed
   std::array<std::uint64_t, kAllocOwners> by_owner{};  // allocations per owner, whole run
-  std::uint64_t violations = 0;  // double frees, foreign pointers, header corruption
+  std::uint64_t violations = 0;     // double frees, foreign pointers, header corruption
   std::uint64_t leaked_blocks = 0;  // port blocks still live after the world was torn down
-  std::string injected_failure;  // where fail_at hit, if it did
+  std::string injected_failure;     // where fail_at hit, if it did
 };
 
 struct ConnectionResult {
   std::uint32_t index = 0;
   std::uint32_t requests = 0;
-  std::string failure;  // empty: the connection ended as it should
+  std::string failure;   // empty: the connection ended as it should
   bool aborted = false;  // the peer dropped it on purpose
   std::size_t responses_verified = 0;
   std::size_t responses_failed = 0;

@@ -78,10 +78,10 @@ BOOST_AUTO_TEST_CASE(compare_reports_identical_application_streams_as_json) {
 BOOST_AUTO_TEST_CASE(run_prints_every_figure_and_exits_zero) {
   const auto r = run_cli("run --strategy gather --streams 5 --body 16K");
   BOOST_TEST(r.status == 0);
-  for (const char* label : {"responses verified", "responses failed", "passes", "SSL_write calls",
-                            "TLS records", "write submissions", "emitter allocs/pass mean",
-                            "emitter allocs/pass max", "reference operations", "wire bytes",
-                            "app sha256", "wire sha256"}) {
+  for (const char* label :
+       {"responses verified", "responses failed", "passes", "SSL_write calls", "TLS records",
+        "write submissions", "emitter allocs/pass mean", "emitter allocs/pass max",
+        "reference operations", "wire bytes", "app sha256", "wire sha256"}) {
     BOOST_TEST(r.out.find(label) != std::string::npos, label);
   }
 }
@@ -101,7 +101,8 @@ BOOST_AUTO_TEST_CASE(strategies_lists_every_part_and_the_promise_groups) {
   for (const auto& group : j["same_ciphertext"]) {
     BOOST_TEST(group.size() == 8U);
     for (const auto& name : group) {
-      BOOST_TEST(run_cli("run --strategy " + name.get<std::string>() + " --print-scenario").status == 0);
+      BOOST_TEST(
+          run_cli("run --strategy " + name.get<std::string>() + " --print-scenario").status == 0);
     }
   }
   BOOST_TEST(run_cli("strategies").status == 0);

@@ -36,7 +36,8 @@ testing::Pump::OnRequest respond(std::size_t body) {
     spec.body_size = body;
     const auto id = request_id(st);
     auto fill = [id](std::span<std::uint8_t> out) { sim::fill_body(kSeed, id, 0, out); };
-    conn.submit_response(st.id, ResponseRef(ResponseObject::create(system_allocator(), spec, fill)));
+    conn.submit_response(st.id,
+                         ResponseRef(ResponseObject::create(system_allocator(), spec, fill)));
   };
 }
 

@@ -9,7 +9,9 @@
 namespace sim = emitlab::sim;
 
 namespace {
-std::vector<std::uint8_t> bytes(std::initializer_list<std::uint8_t> b) { return b; }
+std::vector<std::uint8_t> bytes(std::initializer_list<std::uint8_t> b) {
+  return b;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(arrivals_keep_their_order_whatever_the_latency) {

@@ -49,8 +49,8 @@ class PoisoningAllocator final : public Allocator {
 };
 
 using emitlab::testing::ReleaseAtCloseWithoutDeferral;
-using emitlab::testing::UnpinnedHybrid;
 using emitlab::testing::request_id;
+using emitlab::testing::UnpinnedHybrid;
 
 using SizeOf = std::function<std::size_t(std::uint64_t)>;
 

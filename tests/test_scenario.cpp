@@ -101,12 +101,14 @@ BOOST_AUTO_TEST_CASE(bad_values_are_errors_naming_value_key_and_what_is_allowed)
   } cases[] = {
       {R"({"workload": {"connections": 0}})", {"0", "workload.connections", "1..10000"}},
       {R"({"workload": {"concurrency": 101}})", {"101", "workload.concurrency", "1..100"}},
-      {R"({"workload": {"pacing": "open"}})", {"\"open\"", "workload.pacing", "lockstep|closed-loop"}},
+      {R"({"workload": {"pacing": "open"}})",
+       {"\"open\"", "workload.pacing", "lockstep|closed-loop"}},
       {R"({"link": {"completions": 1}})", {"1", "link.completions", "sync|async|mixed"}},
       {R"({"link": {"read_chunk": [10, 5]}})", {"[10,5]", "link.read_chunk", "min <= max"}},
       {R"({"link": {"read_chunk": 0}})", {"0", "link.read_chunk", "1..1048576"}},
       {R"({"link": {"buffer": "12X"}})", {"\"12X\"", "link.buffer", "K/KiB"}},
-      {R"({"peer": {"window": "huge"}})", {"\"huge\"", "peer.window", "wide|eager|half|stingy|withheld"}},
+      {R"({"peer": {"window": "huge"}})",
+       {"\"huge\"", "peer.window", "wide|eager|half|stingy|withheld"}},
       {R"({"peer": {"ping_permille": 1001}})", {"1001", "peer.ping_permille", "0..1000"}},
       {R"({"peer": {"ping_permille": -1}})", {"-1", "peer.ping_permille", "non-negative"}},
       {R"({"peer": {"ping_permille": 1.5}})", {"1.5", "peer.ping_permille", "non-negative"}},
@@ -137,8 +139,9 @@ BOOST_AUTO_TEST_CASE(impossible_combinations_are_errors) {
                  .find("1 GiB") != std::string::npos);
   BOOST_TEST(error_of(R"({"workload": {"kinds": {"buffered": 0}}})").find("kinds") !=
              std::string::npos);
-  BOOST_TEST(error_of(R"({"workload": {"request_headers": 64, "header_value": 4096}})")
-                 .find("header") != std::string::npos);
+  BOOST_TEST(
+      error_of(R"({"workload": {"request_headers": 64, "header_value": 4096}})").find("header") !=
+      std::string::npos);
   BOOST_TEST(error_of("{not json").find("not JSON") != std::string::npos);
   BOOST_TEST(error_of("[1, 2]").find("object") != std::string::npos);
 }

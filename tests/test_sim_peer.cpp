@@ -705,8 +705,8 @@ BOOST_AUTO_TEST_CASE(a_header_block_cut_by_the_peer_compares_as_a_prefix) {
     e.headers.push_back({"x-more", "1"});
     return e;
   };
-  const std::vector<std::pair<std::string, StreamOutcome>> cases{
-      {"0", StreamOutcome::Cancelled}, {"9", StreamOutcome::Failed}};
+  const std::vector<std::pair<std::string, StreamOutcome>> cases{{"0", StreamOutcome::Cancelled},
+                                                                 {"9", StreamOutcome::Failed}};
   for (const auto& [request_field, outcome] : cases) {
     BOOST_TEST_CONTEXT("x-emitlab-request: " << request_field) {
       ServerOptions opt = sized(fixed(10));

@@ -3,8 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <map>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "core/strategy.h"
 #include "sim/body_pattern.h"
@@ -76,12 +76,12 @@ struct Producer {
 void run_streaming(const char* strategy, std::size_t body, std::size_t chunk,
                    const emitlab::HeaderTable& trailers) {
   Producer producer{body, chunk, {}};
-  emitlab::testing::Pump pump(connection(strategy), peer(8, body, trailers),
-                              [&](ServerConnection& conn, ServerStream& st) {
-                                const auto id = request_id(st);
-                                BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, trailers)));
-                                producer.open[st.id] = {id, 0};
-                              });
+  emitlab::testing::Pump pump(
+      connection(strategy), peer(8, body, trailers), [&](ServerConnection& conn, ServerStream& st) {
+        const auto id = request_id(st);
+        BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, trailers)));
+        producer.open[st.id] = {id, 0};
+      });
   pump.run([&](ServerConnection& conn) {
     producer.step(conn);
     pump.set_producing(!producer.open.empty());
@@ -94,10 +94,16 @@ void run_streaming(const char* strategy, std::size_t body, std::size_t chunk,
   }
 }
 
-const std::vector<const char*> kStrategies = {
-    "drain",           "gather",        "gather+A1",          "gather+A2",
-    "gather+A3",       "gather+A1+A2+A3", "gather+A1+A3@cap=64K", "hybrid",
-    "hybrid+A1+A2+A3", "hybrid@threshold=4K"};
+const std::vector<const char*> kStrategies = {"drain",
+                                              "gather",
+                                              "gather+A1",
+                                              "gather+A2",
+                                              "gather+A3",
+                                              "gather+A1+A2+A3",
+                                              "gather+A1+A3@cap=64K",
+                                              "hybrid",
+                                              "hybrid+A1+A2+A3",
+                                              "hybrid@threshold=4K"};
 
 }  // namespace
 
@@ -125,12 +131,12 @@ BOOST_AUTO_TEST_CASE(server_reset_mid_body_is_reported_as_reset_not_delivered) {
       int age = 0;  // steps since the response was submitted
     };
     std::map<std::int32_t, Open> open;
-    emitlab::testing::Pump pump(connection(s), peer(4, 100000, {}),
-                                [&](ServerConnection& conn, ServerStream& st) {
-                                  const auto id = request_id(st);
-                                  BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
-                                  open[st.id] = {id};
-                                });
+    emitlab::testing::Pump pump(
+        connection(s), peer(4, 100000, {}), [&](ServerConnection& conn, ServerStream& st) {
+          const auto id = request_id(st);
+          BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
+          open[st.id] = {id};
+        });
     pump.run([&](ServerConnection& conn) {
       for (auto it = open.begin(); it != open.end();) {
         auto& [stream, o] = *it;
@@ -172,12 +178,12 @@ BOOST_AUTO_TEST_CASE(server_reset_mid_body_is_reported_as_reset_not_delivered) {
 BOOST_AUTO_TEST_CASE(shutdown_with_streams_open_lets_them_finish_before_close_notify) {
   for (const char* s : kStrategies) {
     Producer producer{20000, 2000, {}};
-    emitlab::testing::Pump pump(connection(s), peer(4, 20000, {}),
-                                [&](ServerConnection& conn, ServerStream& st) {
-                                  const auto id = request_id(st);
-                                  BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
-                                  producer.open[st.id] = {id, 0};
-                                });
+    emitlab::testing::Pump pump(
+        connection(s), peer(4, 20000, {}), [&](ServerConnection& conn, ServerStream& st) {
+          const auto id = request_id(st);
+          BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
+          producer.open[st.id] = {id, 0};
+        });
     bool shut = false;
     bool closed_with_streams_open = false;
     pump.run([&](ServerConnection& conn) {
@@ -186,7 +192,8 @@ BOOST_AUTO_TEST_CASE(shutdown_with_streams_open_lets_them_finish_before_close_no
         shut = true;
       }
       producer.step(conn);
-      closed_with_streams_open = closed_with_streams_open || (conn.closed() && !producer.open.empty());
+      closed_with_streams_open =
+          closed_with_streams_open || (conn.closed() && !producer.open.empty());
       pump.set_producing(!producer.open.empty());
     });
     BOOST_TEST_CONTEXT(s) {
@@ -206,12 +213,12 @@ BOOST_AUTO_TEST_CASE(shutdown_with_streams_open_lets_them_finish_before_close_no
 BOOST_AUTO_TEST_CASE(transport_closed_mid_body_fails_and_releases_everything_at_once) {
   for (const char* s : kStrategies) {
     Producer producer{70000, 20000, {}};
-    emitlab::testing::Pump pump(connection(s), peer(4, 70000, {}),
-                                [&](ServerConnection& conn, ServerStream& st) {
-                                  const auto id = request_id(st);
-                                  BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
-                                  producer.open[st.id] = {id, 0};
-                                });
+    emitlab::testing::Pump pump(
+        connection(s), peer(4, 70000, {}), [&](ServerConnection& conn, ServerStream& st) {
+          const auto id = request_id(st);
+          BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
+          producer.open[st.id] = {id, 0};
+        });
     std::size_t passes_at_close = 0;
     pump.run([&](ServerConnection& conn) {
       if (passes_at_close == 0 && !producer.open.empty() &&

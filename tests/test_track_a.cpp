@@ -72,7 +72,9 @@ sim::RunResult run(const std::string& strategy, const Workload& w) {
   return sim::run_world(c);
 }
 
-std::size_t at(AllocSite s) { return static_cast<std::size_t>(s); }
+std::size_t at(AllocSite s) {
+  return static_cast<std::size_t>(s);
+}
 
 std::uint32_t list_allocations(std::uint32_t n, std::uint32_t initial) {
   if (n == 0) return 0;

@@ -18,7 +18,9 @@ using emitlab::StrategySpec;
 
 namespace {
 
-StrategySpec spec(const char* text) { return *emitlab::parse_strategy(text).spec; }
+StrategySpec spec(const char* text) {
+  return *emitlab::parse_strategy(text).spec;
+}
 
 sim::RunConfig config(const char* strategy, std::uint32_t streams, std::size_t body,
                       std::uint64_t seed = 7) {
@@ -32,8 +34,8 @@ sim::RunConfig config(const char* strategy, std::uint32_t streams, std::size_t b
 
 // Delivery checked from the peer's side, independently of the run's own verdict.
 void check_delivered(const sim::RunResult& r) {
-  BOOST_TEST_CONTEXT(r.config.strategy.name() << " streams=" << r.config.streams
-                                               << " body=" << r.config.body_size) {
+  BOOST_TEST_CONTEXT(r.config.strategy.name()
+                     << " streams=" << r.config.streams << " body=" << r.config.body_size) {
     BOOST_TEST(r.failure == "");
     BOOST_TEST(r.responses_verified == r.config.streams);
     BOOST_REQUIRE_EQUAL(r.streams.size(), r.config.streams);
@@ -41,8 +43,8 @@ void check_delivered(const sim::RunResult& r) {
       BOOST_TEST(s.end_stream);
       BOOST_TEST(!s.reset);
       BOOST_TEST(s.body.size() == r.config.body_size);
-      BOOST_TEST(s.body == sim::expected_response(r.config.seed, s.request_id,
-                                                  r.config.body_size).body);
+      BOOST_TEST(s.body ==
+                 sim::expected_response(r.config.seed, s.request_id, r.config.body_size).body);
     }
     BOOST_TEST(r.close_notify_is_last);
     // Two independent record counts: OpenSSL's (server) and the wire parser's (peer).
@@ -64,7 +66,9 @@ std::uint32_t list_allocations(std::uint32_t n, std::uint32_t initial) {
   return allocs;
 }
 
-std::size_t site(emitlab::AllocSite s) { return static_cast<std::size_t>(s); }
+std::size_t site(emitlab::AllocSite s) {
+  return static_cast<std::size_t>(s);
+}
 
 }  // namespace
 
@@ -191,18 +195,24 @@ BOOST_AUTO_TEST_CASE(pass_record_sums_and_differences_cover_every_count) {
     (i % 2 == 1 ? odd : even) += r.passes[i];
   }
   using P = PassRecord;
-  check_count_sums<std::uint64_t>(r.passes, total, {{"bytes", &P::bytes},
-                                                    {"parked_bytes", &P::parked_bytes},
-                                                    {"alloc_bytes", &P::alloc_bytes}});
-  check_count_sums<std::uint32_t>(
+  check_count_sums<std::uint64_t>(
       r.passes, total,
-      {{"frames", &P::frames}, {"gather_entries", &P::gather_entries},
-       {"ssl_writes", &P::ssl_writes}, {"tls_records", &P::tls_records},
-       {"write_submissions", &P::write_submissions}, {"parks", &P::parks},
-       {"nghttp2_allocs", &P::nghttp2_allocs}, {"nghttp2_frees", &P::nghttp2_frees},
-       {"ref_retains", &P::ref_retains}, {"ref_releases", &P::ref_releases},
-       {"owner_releases", &P::owner_releases}, {"objects_destroyed", &P::objects_destroyed},
-       {"streams_closed", &P::streams_closed}, {"streams_started", &P::streams_started}});
+      {{"bytes", &P::bytes}, {"parked_bytes", &P::parked_bytes}, {"alloc_bytes", &P::alloc_bytes}});
+  check_count_sums<std::uint32_t>(r.passes, total,
+                                  {{"frames", &P::frames},
+                                   {"gather_entries", &P::gather_entries},
+                                   {"ssl_writes", &P::ssl_writes},
+                                   {"tls_records", &P::tls_records},
+                                   {"write_submissions", &P::write_submissions},
+                                   {"parks", &P::parks},
+                                   {"nghttp2_allocs", &P::nghttp2_allocs},
+                                   {"nghttp2_frees", &P::nghttp2_frees},
+                                   {"ref_retains", &P::ref_retains},
+                                   {"ref_releases", &P::ref_releases},
+                                   {"owner_releases", &P::owner_releases},
+                                   {"objects_destroyed", &P::objects_destroyed},
+                                   {"streams_closed", &P::streams_closed},
+                                   {"streams_started", &P::streams_started}});
   std::uint64_t allocs = 0, frees = 0, copied = 0;
   for (const PassRecord& p : r.passes) {
     allocs += p.emitter_allocs();

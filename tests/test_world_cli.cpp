@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <vector>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "sim/replay.h"
 #include "support/shell.h"
@@ -47,14 +47,18 @@ std::size_t lines(const std::string& s) {
 }
 
 fs::path temp(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("emitlab-world-cli-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("emitlab-world-cli-" + std::to_string(getpid()));
   fs::create_directories(dir);
   return dir / name;
 }
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
 
-const std::string kShape = "--connections 4 --concurrency 8 --requests 60 --body 20000 --strategy gather";
+const std::string kShape =
+    "--connections 4 --concurrency 8 --requests 60 --body 20000 --strategy gather";
 const std::string kBusy = kShape + " --seed 7";
 
 }  // namespace
@@ -97,9 +101,9 @@ BOOST_AUTO_TEST_CASE(replay_token_reproduces_the_run_in_a_new_process) {
 }
 
 BOOST_AUTO_TEST_CASE(large_runs_carry_the_seeds_choices_by_count_and_digest) {
-  const auto original = figures(cli(
-      "run --connections 20 --concurrency 10 --requests 2000 --body 3000 --read-chunk 100 "
-      "--completions mixed --strategy gather --json"));
+  const auto original = figures(
+      cli("run --connections 20 --concurrency 10 --requests 2000 --body 3000 --read-chunk 100 "
+          "--completions mixed --strategy gather --json"));
   const std::string token = original["replay"];
   const auto decoded = sim::decode(token);
   BOOST_REQUIRE(decoded.token.has_value());
@@ -123,7 +127,8 @@ BOOST_AUTO_TEST_CASE(a_token_from_another_build_says_so) {
 // A token names the commit the CLI was built from, read when it was built: a build directory
 // configured before the last commit must not name the commit before it.
 BOOST_AUTO_TEST_CASE(a_token_names_the_commit_the_cli_was_built_from) {
-  const auto decoded = sim::decode(figures(cli("run --streams 1 --json"))["replay"].get<std::string>());
+  const auto decoded =
+      sim::decode(figures(cli("run --streams 1 --json"))["replay"].get<std::string>());
   BOOST_REQUIRE(decoded.token.has_value());
   const std::string commit = decoded.token->build.commit;
   const auto head = emitlab::testing::shell("git -C '" EMITLAB_SOURCE_DIR
@@ -199,8 +204,9 @@ BOOST_AUTO_TEST_CASE(bad_scenarios_and_tokens_get_one_line_and_status_2) {
 }
 
 BOOST_AUTO_TEST_CASE(compare_defaults_to_lockstep_and_says_what_was_promised) {
-  const auto lock = cli("compare --strategies drain,gather --connections 3 --requests 30 "
-                            "--body 20000 --completions mixed --json");
+  const auto lock =
+      cli("compare --strategies drain,gather --connections 3 --requests 30 "
+          "--body 20000 --completions mixed --json");
   BOOST_TEST_REQUIRE(lock.status == 0, lock.out);
   const auto j = nlohmann::json::parse(lock.out);
   BOOST_TEST(j["input_independent"].get<bool>());
@@ -259,9 +265,10 @@ BOOST_AUTO_TEST_CASE(tshark_decodes_every_http2_frame_of_the_capture) {
   const fs::path pcap = temp("run.pcap");
   const fs::path keys = temp("keys.log");
   const fs::path trace = temp("capture-trace.jsonl");
-  const auto r = cli("run --connections 3 --concurrency 4 --requests 12 --body 40000 "
-                         "--strategy gather --pcap " + pcap.string() + " --keylog " +
-                         keys.string() + " --trace " + trace.string());
+  const auto r =
+      cli("run --connections 3 --concurrency 4 --requests 12 --body 40000 "
+          "--strategy gather --pcap " +
+          pcap.string() + " --keylog " + keys.string() + " --trace " + trace.string());
   BOOST_TEST_REQUIRE(r.status == 0, r.out);
   // Frames by type, as the peer saw them (both directions) and as tshark decodes them.
   std::map<std::string, int> traced;
@@ -270,11 +277,12 @@ BOOST_AUTO_TEST_CASE(tshark_decodes_every_http2_frame_of_the_capture) {
     const auto j = nlohmann::json::parse(line);
     if (j["ev"] == "frame") ++traced[j["type"].get<std::string>()];
   }
-  const auto decoded = shell("tshark -r " + pcap.string() + " -o tls.keylog_file:" +
-                             keys.string() + " -Y http2 -T fields -e http2.type 2>/dev/null");
+  const auto decoded = shell("tshark -r " + pcap.string() + " -o tls.keylog_file:" + keys.string() +
+                             " -Y http2 -T fields -e http2.type 2>/dev/null");
   BOOST_TEST_REQUIRE(decoded.status == 0);
-  static const char* kTypes[] = {"DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS",
-                                 "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"};
+  static const char* kTypes[] = {"DATA",          "HEADERS",      "PRIORITY", "RST_STREAM",
+                                 "SETTINGS",      "PUSH_PROMISE", "PING",     "GOAWAY",
+                                 "WINDOW_UPDATE", "CONTINUATION"};
   std::map<std::string, int> seen;
   std::istringstream lines_in(decoded.out);
   for (std::string line; std::getline(lines_in, line);) {

@@ -20,7 +20,9 @@ namespace sim = emitlab::sim;
 // the run succeeds): 9 of the ~1100 indices of each sweep. Those blocks are OpenSSL's, so
 // LeakSanitizer is told to ignore blocks allocated inside libcrypto, in this binary only. The
 // world's own blocks (emitter, nghttp2, response bodies) are checked after every run below.
-extern "C" const char* __lsan_default_suppressions() { return "leak:libcrypto.so\n"; }
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libcrypto.so\n";
+}
 
 namespace {
 
@@ -90,5 +92,9 @@ void sweep(const char* strategy) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(every_allocation_fails_once_in_a_gather_world) { sweep("gather"); }
-BOOST_AUTO_TEST_CASE(every_allocation_fails_once_in_a_drain_world) { sweep("drain"); }
+BOOST_AUTO_TEST_CASE(every_allocation_fails_once_in_a_gather_world) {
+  sweep("gather");
+}
+BOOST_AUTO_TEST_CASE(every_allocation_fails_once_in_a_drain_world) {
+  sweep("drain");
+}
