@@ -8,7 +8,7 @@ packages=(
   librapidcheck-dev libboost-test-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libpcap-dev zlib1g-dev
   tshark
-  valgrind python3 python3-matplotlib
+  valgrind python3 python3-matplotlib clang-format
 )
 missing=()
 for p in "${packages[@]}"; do
