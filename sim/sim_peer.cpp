@@ -654,22 +654,19 @@ void SimPeer::submit_request(std::uint64_t request_id) {
   open_streams_[stream_id] = std::move(st);
 }
 
-// DATA the connection received and has not credited back, counted by nghttp2 itself: that
-// includes DATA nghttp2 dropped on streams this peer had reset (no callback sees those, and a
-// real client's automatic updates return their credit too; counting only delivered frames
-// starved the server's connection window after a few mid-body resets). The frame still being
-// received is left out, so credit follows whole frames as the stream credit does. Submitting a
-// WINDOW_UPDATE lowers nghttp2's count at once.
+// DATA the connection received and has not credited back, counted by nghttp2 itself as it
+// arrives: that includes DATA nghttp2 dropped on streams this peer had reset, which no callback
+// sees (not even the end of a frame whose stream the peer reset half way), and which a real
+// client's automatic updates return too; counting only delivered frames starved the server's
+// connection window after a few mid-body resets (W1). Submitting a WINDOW_UPDATE lowers
+// nghttp2's count at once.
 std::uint64_t SimPeer::connection_credit() const {
   if (!session_) return 0;
   const std::int32_t received = nghttp2_session_get_effective_recv_data_length(session_.get());
-  if (received <= 0) return 0;
-  const auto uncredited = static_cast<std::uint64_t>(received);
-  return uncredited > data_in_frame_ ? uncredited - data_in_frame_ : 0;
+  return received > 0 ? static_cast<std::uint64_t>(received) : 0;
 }
 
 void SimPeer::credit(std::int32_t stream_id, std::size_t bytes) {
-  data_in_frame_ = 0;
   const auto it = open_streams_.find(stream_id);
   if (it != open_streams_.end()) it->second->credit += bytes;
 }
@@ -754,7 +751,6 @@ void SimPeer::on_header(std::int32_t stream_id, std::string_view name, std::stri
 // Every body byte is checked against the expectation as it arrives, so a stream given up
 // midway is still verified up to where it got, and bodies need not be kept.
 void SimPeer::on_data(std::int32_t stream_id, std::span<const std::uint8_t> data) {
-  data_in_frame_ += data.size();
   StreamResult* r = find_stream(stream_id);
   if (!r) return;
   const auto it = open_streams_.find(stream_id);

@@ -267,9 +267,6 @@ class SimPeer {
   std::size_t verified_ = 0;
   std::size_t cancelled_ = 0;
 
-  // Bytes of the DATA frame being received that nghttp2 has delivered so far (frames arrive
-  // one after another, so one counter does).
-  std::uint64_t data_in_frame_ = 0;
   std::uint64_t pings_sent_ = 0;
   std::uint64_t pings_acked_ = 0;
   std::set<std::uint64_t> pings_outstanding_;
