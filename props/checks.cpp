@@ -164,23 +164,33 @@ std::optional<Finding> liveness(const RunResult& run) {
   return std::nullopt;
 }
 
-// Rules for connections that ended cleanly (not dropped by the peer).
-std::optional<Finding> clean_end(const Scenario& s, const ConnectionResult& c) {
-  if (c.aborted) return std::nullopt;
-  const PassRecord& t = c.totals;
-  if (!c.close_notify_is_last) {
-    return Finding{"close_notify_last", where(c) + ": close_notify is not the last record"};
+// Rules for every connection, dropped by the peer or not: the server ends with no stream open
+// (a graceful shutdown lets them finish, a dying transport cancels them), hybrid's latch back at
+// zero, and every reference taken released and counted (on_transport_closed releases a dropped
+// connection's before the counts are read).
+std::optional<Finding> every_end(const ConnectionResult& c) {
+  if (c.open_streams_at_close != 0) {
+    return Finding{"streams_ended_at_close", where(c) + ": " + str(c.open_streams_at_close) +
+                                                 " streams still open when the server closed"};
   }
-  if (c.latch_counter_at_close != c.latched_open_at_close) {
+  if (c.latch_counter_at_close != 0 || c.latched_open_at_close != 0) {
     return Finding{"latch_at_close", where(c) + ": hybrid's latch counter is " +
                                          str(c.latch_counter_at_close) + " at the end, " +
                                          str(c.latched_open_at_close) + " latched streams open"};
   }
-  // Every connection: one the peer dropped released its streams' references when it was told
-  // its transport died (ServerConnection::on_transport_closed), before the counts were taken.
+  const PassRecord& t = c.totals;
   if (t.ref_retains != t.ref_releases) {
     return Finding{"refs_balanced", where(c) + ": " + str(t.ref_retains) + " references taken, " +
                                         str(t.ref_releases) + " released by the end"};
+  }
+  return std::nullopt;
+}
+
+// Rules for connections that ended cleanly (not dropped by the peer).
+std::optional<Finding> clean_end(const Scenario& s, const ConnectionResult& c) {
+  if (c.aborted) return std::nullopt;
+  if (!c.close_notify_is_last) {
+    return Finding{"close_notify_last", where(c) + ": close_notify is not the last record"};
   }
   // A peer that sent GOAWAY stops reading once its last stream closes, and may leave a PING
   // whose ACK is on its way (the peer itself fails on a second ACK, or an ACK of no PING).
@@ -189,15 +199,16 @@ std::optional<Finding> clean_end(const Scenario& s, const ConnectionResult& c) {
     return Finding{"pings_once",
                    where(c) + ": " + str(c.pings_sent) + " PINGs, " + str(c.pings_acked) + " ACKs"};
   }
-  if (t.tls_records != c.records.size()) {
-    return Finding{"records_counted", where(c) + ": OpenSSL made " + str(t.tls_records) +
+  if (c.totals.tls_records != c.records.size()) {
+    return Finding{"records_counted", where(c) + ": OpenSSL made " + str(c.totals.tls_records) +
                                           " records, the peer parsed " + str(c.records.size())};
   }
   return std::nullopt;
 }
 
-std::optional<Finding> clean_ends(const RunResult& run) {
+std::optional<Finding> connection_ends(const RunResult& run) {
   for (const auto& c : run.connections) {
+    if (auto f = every_end(c)) return f;
     if (auto f = clean_end(run.scenario, c)) return f;
   }
   return std::nullopt;
@@ -569,7 +580,7 @@ std::optional<Finding> check_run(const RunResult& run, const sim::CountingAlloca
       [&] { return run_failure(run); },
       [&] { return streams(run); },
       [&] { return liveness(run); },
-      [&] { return clean_ends(run); },
+      [&] { return connection_ends(run); },
       [&] { return allocator_clean(run, counting); },
       [&] { return a1_growth(run); },
       [&] { return nghttp2_counted(run, counting); },
