@@ -106,6 +106,12 @@ bool TlsConnection::fail_from_ssl(const char* what, int ret) {
 }
 
 void TlsConnection::feed(std::span<const std::uint8_t> ciphertext) {
+  // Once close_notify is out the connection is over (a server closes its socket here): what the
+  // peer sent meanwhile (window updates, PINGs in flight) is dropped, not left to fill the ring.
+  if (state_ == State::Closed) {
+    ignored_after_close_ += ciphertext.size();
+    return;
+  }
   while (!ciphertext.empty() && !failed()) {
     const std::size_t room = BIO_ctrl_get_write_guarantee(network_.get());
     if (room == 0) {

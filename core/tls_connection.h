@@ -67,6 +67,8 @@ class TlsConnection {
   bool write_in_flight() const { return inflight_ != 0; }
   std::size_t inflight_bytes() const { return inflight_; }
   State state() const { return state_; }
+  // Ciphertext that arrived after the connection closed, dropped unread.
+  std::uint64_t ignored_after_close() const { return ignored_after_close_; }
   bool failed() const { return state_ == State::Failed; }
   const std::string& error() const { return error_; }
   void fail(std::string reason);
@@ -101,6 +103,7 @@ class TlsConnection {
   bool draining_ = false;
   bool close_requested_ = false;
   bool close_notify_sent_ = false;
+  std::uint64_t ignored_after_close_ = 0;
   State state_ = State::Handshake;
   std::string error_;
   PassRecord* record_ = nullptr;

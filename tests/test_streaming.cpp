@@ -245,3 +245,33 @@ BOOST_AUTO_TEST_CASE(transport_closed_mid_body_fails_and_releases_everything_at_
     }
   }
 }
+
+// Once close_notify is out the connection is over: input the peer had in flight (window
+// updates, PINGs) is dropped unread, however much arrives, instead of filling the cipher-in
+// ring and failing a connection that delivered everything (found by a property campaign: a
+// peer crediting tiny frames one by one kept writing after the server closed).
+BOOST_AUTO_TEST_CASE(input_after_the_close_is_dropped_not_failed) {
+  emitlab::testing::Pump pump(
+      connection("gather"), peer(2, 100, {}), [&](ServerConnection& conn, ServerStream& st) {
+        const auto id = request_id(st);
+        ResponseObject::Spec spec;
+        spec.headers = {{"x-emitlab-request", std::to_string(id)}};
+        spec.body_size = 100;
+        const auto body = sim::make_body(kSeed, id, 100);
+        BOOST_REQUIRE(conn.submit_response(
+            st.id, ResponseRef(ResponseObject::create(
+                       emitlab::system_allocator(), spec, [&](std::span<std::uint8_t> out) {
+                         std::copy(body.begin(), body.end(), out.begin());
+                       }))));
+      });
+  pump.run();
+  ServerConnection& conn = pump.conn();
+  BOOST_REQUIRE(conn.closed());
+  BOOST_REQUIRE(pump.peer().responses_verified() == 2U);
+  const std::uint64_t before = conn.tls().ignored_after_close();  // the peer's own close_notify
+  const std::vector<std::uint8_t> late(3 * 17408, 0x17);
+  conn.on_ciphertext(late);
+  BOOST_TEST(!conn.failed(), conn.error());
+  BOOST_TEST(conn.closed());
+  BOOST_TEST(conn.tls().ignored_after_close() - before == late.size());
+}
