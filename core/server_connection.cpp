@@ -43,8 +43,13 @@ ConnectionConfig ServerConnection::with_safe_rings(ConnectionConfig config) {
 }
 
 ServerConnection::~ServerConnection() {
+  release_streams_and_scratch();
+  session_.reset();  // nghttp2 frees through the port, charged to outside_ while it still lives
+}
+
+void ServerConnection::release_streams_and_scratch() {
   attach(&outside_);
-  session_.reset();  // may close streams through callbacks that reach the emitter
+  session_->cancel_open_streams();  // each close reaches the emitter (A3's references)
   emitter_->release_scratch();
 }
 
@@ -133,9 +138,7 @@ void ServerConnection::shutdown() {
 void ServerConnection::on_transport_closed(std::string_view reason) {
   if (!failed() && !closed()) tls_.fail("transport closed: " + std::string(reason));
   emit_scheduled_ = false;
-  attach(&outside_);
-  session_->cancel_open_streams();
-  emitter_->release_scratch();
+  release_streams_and_scratch();
 }
 
 void ServerConnection::run_scheduled() {

@@ -89,6 +89,8 @@ class ServerConnection final : private TlsListener, private SessionListener {
 
   void run_scheduled();
   void close_if_session_over();
+  // Cancels every open stream and frees the emitter's scratch, counted in outside_.
+  void release_streams_and_scratch();
   void run_pass();
   void attach(PassRecord* record);
   void on_established() override;
