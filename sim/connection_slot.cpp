@@ -87,10 +87,13 @@ void ConnectionSlot::close_server() {
   latched_open_at_close_ = server_->session().latched_open_streams();
   open_streams_at_close_ = static_cast<std::uint32_t>(server_->session().open_streams());
   // An abort fails the server with "transport closed" by design; abort() kept any earlier cause.
-  if (server_->failed() && !aborted_) {
-    server_failure_ = "server connection failed: " + server_->error();
-  }
+  if (!aborted_) server_failure_ = server_failed_text();
   server_.reset();
+}
+
+std::string ConnectionSlot::server_failed_text() const {
+  if (!server_ || !server_->failed()) return {};
+  return "server connection failed: " + server_->error();
 }
 
 template <class F>
@@ -432,7 +435,7 @@ void ConnectionSlot::flush_peer() {
 // and releases what they held while its counts are still read.
 void ConnectionSlot::abort() {
   if (server_) {
-    if (server_->failed()) server_failure_ = "server connection failed: " + server_->error();
+    server_failure_ = server_failed_text();
     const auto openssl_scope = charge_openssl();
     server_->on_transport_closed("the peer dropped the connection");
   }
@@ -458,10 +461,11 @@ ConnectionResult ConnectionSlot::result() const {
   r.responses_failed = peer_.responses_failed();
   r.responses_cancelled = peer_.responses_cancelled();
   if (!peer_.done()) r.responses_failed = requests_ - r.responses_verified - r.responses_cancelled;
+  const std::string server_failed = server_failed_text();
   if (!server_failure_.empty()) {
     r.failure = server_failure_;
-  } else if (server_ && server_->failed()) {
-    r.failure = "server connection failed: " + server_->error();
+  } else if (!server_failed.empty()) {
+    r.failure = server_failed;
   } else if (peer_.failed()) {
     r.failure = "peer: " + peer_.failure();
   } else if (!peer_.done()) {

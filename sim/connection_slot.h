@@ -113,6 +113,8 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   void window_tick();
   void ensure_window_tick();
   void abort();
+  // "server connection failed: ERROR" while the server lives and has failed, else empty.
+  std::string server_failed_text() const;
   void settle();
   // Observers
   template <class F>
