@@ -1,6 +1,21 @@
 #include "sim/trace.h"
 
+#include <array>
+
 namespace emitlab::sim {
+namespace {
+
+// A JSON object of per-site counts, keyed by the site enum's names, in enum order.
+template <class Site, class Count, std::size_t N>
+void by_site(std::ostream& o, const std::array<Count, N>& counts) {
+  o << '{';
+  for (std::size_t i = 0; i < N; ++i) {
+    o << (i ? "," : "") << '"' << to_string(static_cast<Site>(i)) << "\":" << counts[i];
+  }
+  o << '}';
+}
+
+}  // namespace
 
 const char* frame_type_name(std::uint8_t type) {
   static constexpr const char* kNames[] = {
@@ -28,22 +43,16 @@ void TraceWriter::on_pass_end(std::uint64_t t, std::uint32_t c, const PassRecord
     << ",\"frames\":" << r.frames << ",\"gather_entries\":" << r.gather_entries
     << ",\"ssl_writes\":" << r.ssl_writes << ",\"tls_records\":" << r.tls_records
     << ",\"write_submissions\":" << r.write_submissions << ",\"parks\":" << r.parks
-    << ",\"parked_bytes\":" << r.parked_bytes << ",\"allocs\":{";
-  for (std::size_t i = 0; i < kAllocSites; ++i) {
-    o << (i ? "," : "") << '"' << to_string(static_cast<AllocSite>(i)) << "\":" << r.allocs[i];
-  }
-  o << "},\"frees\":{";
-  for (std::size_t i = 0; i < kAllocSites; ++i) {
-    o << (i ? "," : "") << '"' << to_string(static_cast<AllocSite>(i)) << "\":" << r.frees[i];
-  }
-  o << "},\"alloc_bytes\":" << r.alloc_bytes << ",\"nghttp2_allocs\":" << r.nghttp2_allocs
+    << ",\"parked_bytes\":" << r.parked_bytes << ",\"allocs\":";
+  by_site<AllocSite>(o, r.allocs);
+  o << ",\"frees\":";
+  by_site<AllocSite>(o, r.frees);
+  o << ",\"alloc_bytes\":" << r.alloc_bytes << ",\"nghttp2_allocs\":" << r.nghttp2_allocs
     << ",\"nghttp2_frees\":" << r.nghttp2_frees << ",\"ref_retains\":" << r.ref_retains
     << ",\"ref_releases\":" << r.ref_releases << ",\"owner_releases\":" << r.owner_releases
-    << ",\"objects_destroyed\":" << r.objects_destroyed << ",\"copied\":{";
-  for (std::size_t i = 0; i < kCopySites; ++i) {
-    o << (i ? "," : "") << '"' << to_string(static_cast<CopySite>(i)) << "\":" << r.copied[i];
-  }
-  o << "}}}\n";
+    << ",\"objects_destroyed\":" << r.objects_destroyed << ",\"copied\":";
+  by_site<CopySite>(o, r.copied);
+  o << "}}\n";
 }
 
 void TraceWriter::on_write_submit(std::uint64_t t, std::uint32_t c, std::size_t bytes, bool sync) {
