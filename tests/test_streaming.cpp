@@ -56,6 +56,15 @@ struct Producer {
   std::size_t chunk;
   std::map<std::int32_t, std::pair<std::uint64_t, std::size_t>> open;  // stream -> (id, sent)
 
+  // The request handler: a streaming response per request, fed by step().
+  emitlab::testing::Pump::OnRequest responder(emitlab::HeaderTable trailers = {}) {
+    return [this, trailers](ServerConnection& conn, ServerStream& st) {
+      const auto id = request_id(st);
+      BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, trailers)));
+      open[st.id] = {id, 0};
+    };
+  }
+
   void step(ServerConnection& conn) {
     for (auto it = open.begin(); it != open.end();) {
       auto& [id, sent] = it->second;
@@ -76,12 +85,8 @@ struct Producer {
 void run_streaming(const char* strategy, std::size_t body, std::size_t chunk,
                    const emitlab::HeaderTable& trailers) {
   Producer producer{body, chunk, {}};
-  emitlab::testing::Pump pump(
-      connection(strategy), peer(8, body, trailers), [&](ServerConnection& conn, ServerStream& st) {
-        const auto id = request_id(st);
-        BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, trailers)));
-        producer.open[st.id] = {id, 0};
-      });
+  emitlab::testing::Pump pump(connection(strategy), peer(8, body, trailers),
+                              producer.responder(trailers));
   pump.run([&](ServerConnection& conn) {
     producer.step(conn);
     pump.set_producing(!producer.open.empty());
@@ -178,12 +183,7 @@ BOOST_AUTO_TEST_CASE(server_reset_mid_body_is_reported_as_reset_not_delivered) {
 BOOST_AUTO_TEST_CASE(shutdown_with_streams_open_lets_them_finish_before_close_notify) {
   for (const char* s : kStrategies) {
     Producer producer{20000, 2000, {}};
-    emitlab::testing::Pump pump(
-        connection(s), peer(4, 20000, {}), [&](ServerConnection& conn, ServerStream& st) {
-          const auto id = request_id(st);
-          BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
-          producer.open[st.id] = {id, 0};
-        });
+    emitlab::testing::Pump pump(connection(s), peer(4, 20000, {}), producer.responder());
     bool shut = false;
     bool closed_with_streams_open = false;
     pump.run([&](ServerConnection& conn) {
@@ -213,12 +213,7 @@ BOOST_AUTO_TEST_CASE(shutdown_with_streams_open_lets_them_finish_before_close_no
 BOOST_AUTO_TEST_CASE(transport_closed_mid_body_fails_and_releases_everything_at_once) {
   for (const char* s : kStrategies) {
     Producer producer{70000, 20000, {}};
-    emitlab::testing::Pump pump(
-        connection(s), peer(4, 70000, {}), [&](ServerConnection& conn, ServerStream& st) {
-          const auto id = request_id(st);
-          BOOST_REQUIRE(conn.submit_streaming_response(st.id, head(id, {})));
-          producer.open[st.id] = {id, 0};
-        });
+    emitlab::testing::Pump pump(connection(s), peer(4, 70000, {}), producer.responder());
     std::size_t passes_at_close = 0;
     pump.run([&](ServerConnection& conn) {
       if (passes_at_close == 0 && !producer.open.empty() &&
