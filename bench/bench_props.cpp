@@ -34,7 +34,7 @@ void run_case(const props::PropertyDef& def, int i, BatchOutcome& out) {
     ++out.discarded;
     return;
   }
-  const props::Verdict v = def.check(c);
+  const props::Verdict v = props::check_case(def, c);
   ++out.cases;
   out.world_runs += v.runs.size();
   if (v.finding && out.failure.empty()) {

@@ -55,18 +55,6 @@ std::map<std::string, EmitterFactory, std::less<>>& emitters() {
   return registry;
 }
 
-// The property's check; an exception (none is expected: the world reports what fails) becomes
-// a finding of this case, so that it is shrunk and printed like any other.
-Verdict checked(const PropertyDef& def, const Case& c) {
-  try {
-    return def.check(c);
-  } catch (const std::exception& e) {
-    Verdict v;
-    v.finding = Finding{"exception", e.what()};
-    return v;
-  }
-}
-
 std::string self_path() {
   std::error_code ec;
   const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -437,7 +425,7 @@ int check_main(std::string_view name, const char* file, std::string_view emitter
     return std::cerr << "bad scenario file '" << file << "': " << parsed.error << "\n", 2;
   }
   const Case c{*parsed.scenario, std::string(emitter)};
-  const Verdict v = checked(*def, c);
+  const Verdict v = check_case(*def, c);
   std::cout << "property: " << def->name << "\n";
   print_scenario(std::cout, c);
   if (v.finding) print_replay_lines(std::cout, *def, c, v);
@@ -456,7 +444,7 @@ int replay_main(std::string_view text) {
   }
   Case c{t->world.scenario, t->emitter};
   c.scenario.strategy = t->strategy;
-  const Verdict v = checked(*t->def, c);
+  const Verdict v = check_case(*t->def, c);
   std::cout << "property: " << t->def->name << "\n";
   print_scenario(std::cout, c);
   print_outcome(std::cout, v);
@@ -508,7 +496,7 @@ void run_property(const char* name) {
   auto property = [&] {
     Case c = *def.gen();
     note_case(def, c);
-    Verdict v = checked(def, c);
+    Verdict v = check_case(def, c);
     case_done();
     progress.add(v);
     if (show) show_case(std::cerr, c, v);

@@ -1,6 +1,7 @@
 #include "props/suite.h"
 
 #include <array>
+#include <exception>
 
 namespace emitlab::props {
 namespace {
@@ -56,6 +57,16 @@ constexpr std::array kSuite{
 
 std::span<const PropertyDef> suite_properties() {
   return kSuite;
+}
+
+Verdict check_case(const PropertyDef& def, const Case& c) {
+  try {
+    return def.check(c);
+  } catch (const std::exception& e) {
+    Verdict v;
+    v.finding = Finding{"exception", e.what()};
+    return v;
+  }
 }
 
 const PropertyDef* find_suite_property(std::string_view name) {

@@ -23,4 +23,8 @@ struct PropertyDef {
 std::span<const PropertyDef> suite_properties();
 const PropertyDef* find_suite_property(std::string_view name);
 
+// The property's check on one case. An exception (none is expected: the world reports what
+// fails) becomes the case's finding, so that it is shrunk, printed and timed like any other.
+Verdict check_case(const PropertyDef& def, const Case& c);
+
 }  // namespace emitlab::props
