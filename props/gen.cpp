@@ -1,9 +1,7 @@
 #include "props/gen.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <ostream>
-#include <string_view>
 #include <utility>
 #include <vector>
 

@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
-#include <string_view>
 
 #include "core/strategy.h"
 #include "sim/scenario.h"
