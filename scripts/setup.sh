@@ -9,6 +9,12 @@ packages=(
   libcli11-dev nlohmann-json3-dev libpcap-dev zlib1g-dev
   tshark
   valgrind python3 python3-matplotlib clang-format
+  # Real sockets: the libuv server, the clients that test it and the servers it is measured beside.
+  libuv1-dev nghttp2-client nghttp2-server curl nginx-light h2o linux-perf
+  # Fuzzing with libFuzzer, ASan and UBSan.
+  clang libclang-rt-14-dev
+  # Campaigns on a one-machine Slurm cluster.
+  slurm-wlm munge
 )
 missing=()
 for p in "${packages[@]}"; do
