@@ -61,12 +61,6 @@ void drop(AllocCounts& c, std::uint64_t bytes) {
   c.live_bytes -= bytes;
 }
 
-template <class Map, class Key>
-auto find_or(const Map& map, const Key& key) -> typename Map::mapped_type {
-  const auto it = map.find(key);
-  return it == map.end() ? typename Map::mapped_type{} : it->second;
-}
-
 std::string site_text(const std::optional<AllocSite>& site) {
   return site ? ", site " + std::string(to_string(*site)) : std::string();
 }
@@ -354,29 +348,65 @@ void CountingAllocator::drain_locked() {
 // ---------------------------------------------------------------------------------------------
 // Counting.
 
+std::size_t CountingAllocator::site_row(AllocOwner owner, std::uint8_t site) {
+  const std::size_t column = site == kNoSite ? kAllocSites : site;
+  return static_cast<std::size_t>(owner) * (kAllocSites + 1) + column;
+}
+
+CountingAllocator::ConnectionLedger& CountingAllocator::ledger(std::uint32_t connection) {
+  if (connection >= ledgers_.size()) ledgers_.resize(std::size_t{connection} + 1);
+  ConnectionLedger& l = ledgers_[connection];
+  l.seen = true;
+  return l;
+}
+
+CountingAllocator::PassLedger& CountingAllocator::pass_ledger(std::uint32_t connection,
+                                                              std::uint64_t pass) {
+  ConnectionLedger& l = ledger(connection);
+  if (pass >= l.passes.size()) l.passes.resize(pass + 1);
+  PassLedger& p = l.passes[pass];
+  p.seen = true;
+  return p;
+}
+
+const CountingAllocator::ConnectionLedger* CountingAllocator::find_ledger(
+    std::uint32_t connection) const {
+  if (connection >= ledgers_.size() || !ledgers_[connection].seen) return nullptr;
+  return &ledgers_[connection];
+}
+
+const CountingAllocator::PassLedger* CountingAllocator::find_pass(std::uint32_t connection,
+                                                                  std::uint64_t pass) const {
+  const ConnectionLedger* l = find_ledger(connection);
+  if (l == nullptr || pass >= l->passes.size() || !l->passes[pass].seen) return nullptr;
+  return &l->passes[pass];
+}
+
 void CountingAllocator::count_alloc(const Origin& o, std::uint64_t bytes) {
   bump(total_, bytes);
-  bump(sites_[{o.connection, o.owner, o.site}], bytes);
-  bump(owners_[{o.connection, o.owner}], bytes);
-  bump(connections_[o.connection], bytes);
-  PassCounts& pass = passes_[{o.connection, o.pass}];
-  pass.connection = o.connection;
-  pass.pass = o.pass;
+  ConnectionLedger& c = ledger(o.connection);
+  bump(c.counts, bytes);
+  bump(c.owners[static_cast<std::size_t>(o.owner)], bytes);
+  Row& site = c.sites[site_row(o.owner, o.site)];
+  site.seen = true;
+  bump(site.counts, bytes);
+  PassLedger& pass = pass_ledger(o.connection, o.pass);
   bump(pass.counts, bytes);
-  bump(pass_owners_[{o.connection, o.pass, o.owner}], bytes);
+  bump(pass.owners[static_cast<std::size_t>(o.owner)], bytes);
 }
 
 void CountingAllocator::count_free(const Origin& o, std::uint64_t bytes, const Caller& caller) {
   drop(total_, bytes);
-  drop(sites_[{o.connection, o.owner, o.site}], bytes);
-  drop(owners_[{o.connection, o.owner}], bytes);
-  drop(connections_[o.connection], bytes);
-  drop(passes_[{o.connection, o.pass}].counts, bytes);
-  drop(pass_owners_[{o.connection, o.pass, o.owner}], bytes);
-  PassCounts& during = passes_[{caller.connection, caller.pass}];
-  during.connection = caller.connection;
-  during.pass = caller.pass;
-  ++during.frees_during;
+  ConnectionLedger& c = ledger(o.connection);
+  drop(c.counts, bytes);
+  drop(c.owners[static_cast<std::size_t>(o.owner)], bytes);
+  Row& site = c.sites[site_row(o.owner, o.site)];
+  site.seen = true;
+  drop(site.counts, bytes);
+  PassLedger& pass = pass_ledger(o.connection, o.pass);
+  drop(pass.counts, bytes);
+  drop(pass.owners[static_cast<std::size_t>(o.owner)], bytes);
+  ++pass_ledger(caller.connection, caller.pass).frees_during;
 }
 
 void CountingAllocator::report(ViolationKind kind, const Caller& caller, std::uint64_t sequence) {
@@ -396,48 +426,62 @@ AllocCounts CountingAllocator::total() const {
 
 AllocCounts CountingAllocator::for_connection(std::uint32_t connection) const {
   std::lock_guard lock(mu_);
-  return find_or(connections_, connection);
+  const ConnectionLedger* l = find_ledger(connection);
+  return l == nullptr ? AllocCounts{} : l->counts;
 }
 
 AllocCounts CountingAllocator::for_owner(std::uint32_t connection, AllocOwner owner) const {
   std::lock_guard lock(mu_);
-  return find_or(owners_, std::pair{connection, owner});
+  const ConnectionLedger* l = find_ledger(connection);
+  return l == nullptr ? AllocCounts{} : l->owners[static_cast<std::size_t>(owner)];
 }
 
 AllocCounts CountingAllocator::for_site(std::uint32_t connection, AllocSite site) const {
   std::lock_guard lock(mu_);
-  return find_or(sites_,
-                 std::tuple{connection, AllocOwner::Emitter, static_cast<std::uint8_t>(site)});
+  const ConnectionLedger* l = find_ledger(connection);
+  if (l == nullptr) return {};
+  return l->sites[site_row(AllocOwner::Emitter, static_cast<std::uint8_t>(site))].counts;
 }
 
 std::vector<SiteCounts> CountingAllocator::sites() const {
   std::lock_guard lock(mu_);
   std::vector<SiteCounts> out;
-  for (const auto& [key, counts] : sites_) {
-    const auto& [connection, owner, site] = key;
-    out.push_back({connection, owner, site_of(site), counts});
+  for (std::size_t connection = 0; connection < ledgers_.size(); ++connection) {
+    const ConnectionLedger& l = ledgers_[connection];
+    for (std::size_t row = 0; row < kSiteRows; ++row) {
+      if (!l.sites[row].seen) continue;
+      const auto owner = static_cast<AllocOwner>(row / (kAllocSites + 1));
+      const std::size_t column = row % (kAllocSites + 1);
+      const std::uint8_t site = column == kAllocSites ? kNoSite : static_cast<std::uint8_t>(column);
+      out.push_back(
+          {static_cast<std::uint32_t>(connection), owner, site_of(site), l.sites[row].counts});
+    }
   }
   return out;
 }
 
 PassCounts CountingAllocator::for_pass(std::uint32_t connection, std::uint64_t pass) const {
   std::lock_guard lock(mu_);
-  const auto it = passes_.find({connection, pass});
-  return it == passes_.end() ? PassCounts{connection, pass, {}, 0} : it->second;
+  const PassLedger* p = find_pass(connection, pass);
+  if (p == nullptr) return PassCounts{connection, pass, {}, 0};
+  return PassCounts{connection, pass, p->counts, p->frees_during};
 }
 
 AllocCounts CountingAllocator::for_pass(std::uint32_t connection, std::uint64_t pass,
                                         AllocOwner owner) const {
   std::lock_guard lock(mu_);
-  return find_or(pass_owners_, std::tuple{connection, pass, owner});
+  const PassLedger* p = find_pass(connection, pass);
+  return p == nullptr ? AllocCounts{} : p->owners[static_cast<std::size_t>(owner)];
 }
 
 std::vector<PassCounts> CountingAllocator::passes(std::uint32_t connection) const {
   std::lock_guard lock(mu_);
   std::vector<PassCounts> out;
-  for (auto it = passes_.lower_bound({connection, 0});
-       it != passes_.end() && it->first.first == connection; ++it) {
-    out.push_back(it->second);
+  const ConnectionLedger* l = find_ledger(connection);
+  if (l == nullptr) return out;
+  for (std::uint64_t pass = 0; pass < l->passes.size(); ++pass) {
+    const PassLedger& p = l->passes[pass];
+    if (p.seen) out.push_back({connection, pass, p.counts, p.frees_during});
   }
   return out;
 }
@@ -456,11 +500,11 @@ std::vector<Leak> CountingAllocator::leaks() const {
   std::lock_guard lock(mu_);
   std::vector<Leak> out;
   out.reserve(live_.size());
-  for (const void* user : live_) {  // hash order; sorted below so the output is not
-    const BlockHeader& h = *header_of(const_cast<void*>(user));
+  live_.for_each([&out](void* user) {  // address order; sorted below so the output is not
+    const BlockHeader& h = *header_of(user);
     out.push_back({h.sequence, h.connection, static_cast<AllocOwner>(h.owner), site_of(h.site),
                    h.pass, h.size});
-  }
+  });
   std::sort(out.begin(), out.end(),
             [](const Leak& a, const Leak& b) { return a.sequence < b.sequence; });
   return out;
@@ -468,8 +512,8 @@ std::vector<Leak> CountingAllocator::leaks() const {
 
 bool CountingAllocator::all_freed(std::uint32_t connection) const {
   std::lock_guard lock(mu_);
-  const AllocCounts c = find_or(connections_, connection);
-  return c.live_blocks() == 0 && c.live_bytes == 0;
+  const ConnectionLedger* l = find_ledger(connection);
+  return l == nullptr || (l->counts.live_blocks() == 0 && l->counts.live_bytes == 0);
 }
 
 bool CountingAllocator::openssl_counted() const {

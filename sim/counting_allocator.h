@@ -19,6 +19,7 @@
 // another thread); the counts are guarded by one mutex.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -28,12 +29,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "core/allocator.h"
+#include "core/pass_record.h"
+#include "sim/pointer_set.h"
 
 namespace emitlab::sim {
 
@@ -206,18 +207,41 @@ class CountingAllocator {
   bool recording_ = false;
   std::vector<AllocationAttempt> attempts_log_;
 
-  // Membership only (never iterated into output unsorted): live and quarantined blocks.
-  std::unordered_set<const void*> live_;
-  std::unordered_set<const void*> quarantined_;
+  // Membership only (leaks() sorts what it lists): live and quarantined blocks. Kept apart
+  // from the header, whose bytes a stray write may have changed.
+  PointerSet live_;
+  PointerSet quarantined_;
   std::deque<void*> quarantine_fifo_;
   std::uint64_t quarantine_bytes_ = 0;
 
+  // The counts, in dense tables: connections are numbered from 0 and passes from 1 (0 is
+  // outside passes) on each connection, so an index replaces a tree lookup per allocation.
+  static constexpr std::size_t kSiteRows = kAllocOwners * (kAllocSites + 1);
+  struct Row {
+    bool seen = false;  // only rows something touched are listed, as a map would hold them
+    AllocCounts counts;
+  };
+  struct PassLedger {
+    bool seen = false;
+    AllocCounts counts;
+    std::uint64_t frees_during = 0;
+    std::array<AllocCounts, kAllocOwners> owners{};
+  };
+  struct ConnectionLedger {
+    bool seen = false;
+    AllocCounts counts;
+    std::array<AllocCounts, kAllocOwners> owners{};
+    std::array<Row, kSiteRows> sites{};  // (owner, site), the site-less row of an owner last
+    std::vector<PassLedger> passes;      // indexed by pass
+  };
+  static std::size_t site_row(AllocOwner owner, std::uint8_t site);
+  ConnectionLedger& ledger(std::uint32_t connection);
+  PassLedger& pass_ledger(std::uint32_t connection, std::uint64_t pass);
+  const ConnectionLedger* find_ledger(std::uint32_t connection) const;
+  const PassLedger* find_pass(std::uint32_t connection, std::uint64_t pass) const;
+
   AllocCounts total_;
-  std::map<std::tuple<std::uint32_t, AllocOwner, std::uint8_t>, AllocCounts> sites_;
-  std::map<std::pair<std::uint32_t, AllocOwner>, AllocCounts> owners_;
-  std::map<std::uint32_t, AllocCounts> connections_;
-  std::map<std::pair<std::uint32_t, std::uint64_t>, PassCounts> passes_;
-  std::map<std::tuple<std::uint32_t, std::uint64_t, AllocOwner>, AllocCounts> pass_owners_;
+  std::vector<ConnectionLedger> ledgers_;
 
   std::uint64_t violation_count_ = 0;
   std::vector<Violation> violations_;
