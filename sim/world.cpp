@@ -50,11 +50,13 @@ class World {
         workload_(scenario_),
         own_counting_(options.counting ? nullptr : std::make_unique<CountingAllocator>()),
         counting_(options.counting ? *options.counting : *own_counting_),
-        tls_(scenario.seed),
+        own_tls_(options.tls ? nullptr : std::make_unique<DeterministicTls>(scenario.seed)),
+        tls_(options.tls ? *options.tls : *own_tls_),
         seeded_(scenario.seed),
         chooser_(options.choices ? *options.choices : seeded_, options.keep_choices),
         scheduler_(chooser_) {
-    if (options.keylog) tls_.set_keylog_sink(options.keylog);
+    if (options.tls) tls_.reseed(scenario.seed);
+    if (options.keylog || options.tls) tls_.set_keylog_sink(options.keylog);
   }
 
   RunResult run() {
@@ -166,7 +168,8 @@ class World {
   // then the TLS contexts their SSLs came from, then the allocator everything was charged to.
   std::unique_ptr<CountingAllocator> own_counting_;
   CountingAllocator& counting_;
-  DeterministicTls tls_;
+  std::unique_ptr<DeterministicTls> own_tls_;
+  DeterministicTls& tls_;
   SeededChoices seeded_;
   Chooser chooser_;
   Scheduler scheduler_;

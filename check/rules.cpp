@@ -1,4 +1,4 @@
-#include "props/checks.h"
+#include "check/rules.h"
 
 #include <algorithm>
 #include <functional>
@@ -7,7 +7,7 @@
 #include "core/invariants.h"
 #include "sim/workload.h"
 
-namespace emitlab::props {
+namespace emitlab::check {
 namespace {
 
 using sim::ConnectionResult;
@@ -587,4 +587,4 @@ std::optional<Finding> check_run(const RunResult& run, const sim::CountingAlloca
   });
 }
 
-}  // namespace emitlab::props
+}  // namespace emitlab::check
