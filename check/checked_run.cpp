@@ -136,6 +136,7 @@ CheckedRun run_checked(const sim::Scenario& scenario, const CheckOptions& how) {
   options.keep_bytes = how.keep_bytes;
   options.keep_bodies = how.keep_bodies;
   if (!how.emitter.empty()) options.emitter_factory = how.factory;
+  if (how.watch_steps) how.watch_steps(steps);
   CheckedRun out;
   out.label = label_of(scenario, how.emitter);
   // OpenSSL's per-thread state would otherwise be charged to this run, or outlive it.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ struct CheckOptions {
   bool keep_bytes = true;
   bool keep_bodies = true;
   std::vector<sim::WorldObserver*> observers;  // besides the step checker
+  // Called with the run's step checker before the run starts (the explorer reads its state).
+  std::function<void(const StepChecker&)> watch_steps;
 };
 CheckedRun run_checked(const sim::Scenario& scenario, const CheckOptions& options = {});
 

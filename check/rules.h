@@ -49,6 +49,11 @@ class StepChecker final : public sim::WorldObserver {
   void on_deliver(std::uint64_t t, std::uint32_t c, std::size_t bytes, bool after_pass) override;
 
   const std::optional<Finding>& first() const { return first_; }
+  // What the checks still to come depend on (for the explorer's state digest): per connection,
+  // whether a pass is open, the write in flight, input since the last pass, the last pass's
+  // pins, A1's high-water marks, and whether a finding was made. Pass numbers are left out
+  // (the pass order rule compares them with core's, which counts the same way).
+  std::uint64_t state_digest() const;
   // Every write submission of connection c, in order (the SSL_write sequence seen from the link).
   const std::vector<std::uint64_t>& writes(std::uint32_t c) const { return conns_.at(c).writes; }
 
