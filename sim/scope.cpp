@@ -17,6 +17,10 @@ struct ScopeText {
 // Small on purpose: every named scope is exhausted by every strategy inside CI's time
 // (tests/test_explore.cpp), so bodies are a record or three and requests few.
 constexpr ScopeText kScopes[] = {
+    {"three-byte", "the baseline: 3-byte bodies, every completion and read order of a few streams",
+     2,
+     R"({"workload": {"requests": 3, "concurrency": 3, "body": 3},
+         "link": {"completions": "mixed", "read_chunk": [1024, 65536]}})"},
     {"inflight-encrypt", "a write in flight when a pass wants to encrypt (59a4da2, bad record mac)",
      1,
      R"({"workload": {"requests": 2, "concurrency": 2, "body": 20000},
