@@ -51,8 +51,7 @@ constexpr std::array kTable{
     MutantInfo{Mutant::RefcountOnImmutable, "refcount-on-immutable",
                "a7b3102: GC_ADDREF on interned strings (read-only shared memory under ZTS with "
                "opcache): the increment segfaulted; their release is a no-op",
-               "an immutable shared body in a gather pass",
-               "release_policy.cpp, retain_counted"},
+               "an immutable shared body in a gather pass", "release_policy.cpp, retain_counted"},
     MutantInfo{Mutant::PingAnsweredTwice, "ping-answered-twice",
                "#222 (bf7e86b): nghttp2's automatic PING ACK and the manual one both went out",
                "a PING from the peer", "H2ServerSession, no_auto_ping_ack"},

@@ -32,7 +32,9 @@ struct ZooCase {
 const ZooCase kZoo[] = {
     // Several records of plaintext queued: the drain's second turn meets the first in flight.
     {Mutant::InflightGateOff, "core:no_encrypt_while_in_flight",
-     [] { return base("drain", 10, {102400, 102400}); }},
+     [] {
+       return base("drain", 10, {102400, 102400});
+     }},
     // A 64K-cap pass over a one-record cipher ring meets WANT_WRITE after its first record;
     // the dropped tail leaves OpenSSL's pending record to be "retried" with the next pass's
     // bytes: the peer reads a frame header in the middle of a body.
@@ -45,7 +47,9 @@ const ZooCase kZoo[] = {
     // Drain parks a slice on nearly every pass of large bodies; window updates arrive while it
     // is parked and the read path drains past it: bytes are lost and the peer waits forever.
     {Mutant::SecondDrainCursor, "liveness_stalled",
-     [] { return base("drain", 10, {102400, 102400}); }},
+     [] {
+       return base("drain", 10, {102400, 102400});
+     }},
     // Bodies of 50-70 KB, large above 64K: drain serves the small ones, parking a slice at the
     // end of nearly every pass (its buffer holds one DATA frame and a piece of the next), while
     // requests keep arriving (closed loop, two at a time); a large one opens with the slice
@@ -73,7 +77,9 @@ const ZooCase kZoo[] = {
     // Small bodies end in the pass that sent them: the body is freed before the flush copies
     // it, and the poisoning allocator turns the stale entry into wrong bytes.
     {Mutant::ReleaseAtCloseNoDefer, "stream_delivered",
-     [] { return base("gather+A3", 10, {1000, 1000}); }},
+     [] {
+       return base("gather+A3", 10, {1000, 1000});
+     }},
     // 200 KB bodies against nghttp2's 64K windows: every window empties while the peer's
     // WINDOW_UPDATE is 20 us away and every write has completed.
     {Mutant::NoWindowRedrive, "liveness_stalled",
@@ -109,7 +115,9 @@ const ZooCase kZoo[] = {
      }},
     // The peer's first WINDOW_UPDATE runs a pass inside nghttp2's callback.
     {Mutant::EmitInsideCallback, "core:no_send_in_callback",
-     [] { return base("gather", 2, {200000, 200000}); }},
+     [] {
+       return base("gather", 2, {200000, 200000});
+     }},
 };
 
 Verdict check_with(sim::Scenario s, Mutant m) {
