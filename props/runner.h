@@ -49,7 +49,8 @@ const EmitterFactory* find_emitter(std::string_view name);
 // Runs a property (the suite's or a registered one) as the current Boost test case.
 void run_property(const char* name);
 
-// main() of every props binary: `BINARY replay TOKEN`, or the Boost.Test runner.
+// main() of every props binary: `BINARY replay TOKEN`, `BINARY check PROPERTY FILE [EMITTER]`,
+// `BINARY list-mutants` (the bug zoo's names), or the Boost.Test runner.
 int props_main(int argc, char** argv);
 
 }  // namespace emitlab::props
