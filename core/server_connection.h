@@ -100,6 +100,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
   void set_pass_begin_observer(std::function<void(std::uint64_t)> observer);
   TlsConnection& tls() { return tls_; }
   H2ServerSession& session() { return *session_; }
+  const H2ServerSession& session() const { return *session_; }
 
  private:
   class Entry;  // unwinds into the scheduled passes

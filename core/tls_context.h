@@ -9,7 +9,8 @@
 namespace emitlab {
 
 // Options both contexts set (upstream's tls_apply_security_defaults sets these too).
-inline constexpr std::uint64_t kServerContextOptions = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
+inline constexpr std::uint64_t kServerContextOptions =
+    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
 
 // Server-side ALPN: selects "h2" from the client's list and refuses the handshake (fatal
 // no_application_protocol alert) when the client does not offer it: emitlab speaks HTTP/2 only.
