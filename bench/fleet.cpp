@@ -50,6 +50,7 @@ struct Fleet::Member {
       : link(hash), handler(bodies, plan.body, port) {
     ConnectionConfig config;
     config.strategy = plan.spec;
+    config.pass_history = kKeepAllPasses;  // figures.cpp reads the records since a mark
     connection = std::make_unique<ServerConnection>(ctx, config, link, handler, port);
   }
   Link link;

@@ -16,6 +16,7 @@
 #include "cli/explore.h"
 #include "cli/options.h"
 #include "cli/report.h"
+#include "cli/serve_command.h"
 #include "cli/strategies.h"
 #include "core/strategy.h"
 #include "sim/openssl_mem.h"
@@ -242,7 +243,9 @@ bool is_command(const CLI::App& app, const std::string& word) {
 
 int main(int argc, char** argv) {
   // Before anything else touches OpenSSL: its allocations can only be counted from the start.
-  sim::install_openssl_mem_hooks();
+  // `serve` counts nothing inside OpenSSL and runs without the hooks, like the servers it is
+  // measured against.
+  if (argc < 2 || std::string(argv[1]) != "serve") sim::install_openssl_mem_hooks();
   CLI::App app{"emitlab: HTTP/2-over-TLS emit strategies in a deterministic world"};
   app.require_subcommand(1);
 
@@ -278,9 +281,12 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("strategies", "list the bases, options and promises");
   list->add_flag("--json", strategies_json, "print JSON");
 
+  cli::ServeFlags serve_flags;
+  cli::add_serve_command(app, serve_flags);
+
   if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
     std::cerr << "emitlab: unknown command '" << argv[1]
-              << "'; expected one of run, compare, replay, explore, strategies\n";
+              << "'; expected one of run, compare, replay, explore, strategies, serve\n";
     return kUsageError;
   }
   try {
@@ -289,6 +295,7 @@ int main(int argc, char** argv) {
     if (replay->parsed()) return cmd_replay(token, replay_out);
     if (list->parsed()) return cli::cmd_strategies(std::cout, strategies_json);
     if (explore->parsed()) return cli::cmd_explore(*explore, explore_flags);
+    if (serve_flags.cmd->parsed()) return cli::cmd_serve(serve_flags);
     return cmd_compare(cmp_flags, cmp_json, strategies);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

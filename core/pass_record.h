@@ -31,6 +31,9 @@ std::string_view to_string(CopySite site);
 enum class PassKind : std::uint8_t { Drain, Gather };
 std::string_view to_string(PassKind kind);
 
+// The most plaintext one TLS record carries.
+inline constexpr std::size_t kMaxRecordPlaintext = 16384;
+
 struct PassRecord {
   std::uint64_t index = 0;
   PassKind kind = PassKind::Drain;
@@ -47,6 +50,9 @@ struct PassRecord {
   std::uint32_t gather_entries = 0;  // entries in the gather list at flush
   std::uint32_t ssl_writes = 0;      // SSL_write_ex calls
   std::uint32_t tls_records = 0;     // records OpenSSL produced
+  // Records under kMaxRecordPlaintext bytes written while more plaintext was queued (in the
+  // same call, the plaintext ring or the session): records a fuller packing would have avoided.
+  std::uint32_t undersized_records = 0;
   std::uint32_t write_submissions = 0;
   std::uint32_t parks = 0;
   std::uint64_t parked_bytes = 0;

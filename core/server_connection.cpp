@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -33,6 +34,7 @@ ServerConnection::ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config,
       tls_(ctx, config_.rings, transport, *this),
       session_(std::make_unique<H2ServerSession>(static_cast<SessionListener&>(*this), allocator,
                                                  config.mutant)) {
+  if (config_.pass_history == 0) throw std::invalid_argument("pass_history must be at least 1");
   attach(&outside_);
   tls_.set_invariant_log(&invariants_);
   tls_.arm(config.mutant);
@@ -162,8 +164,9 @@ void ServerConnection::close_if_session_over() {
 
 void ServerConnection::run_pass() {
   if (tls_.state() != TlsConnection::State::Established) return;
+  trim_history();
   PassRecord& record = passes_.emplace_back();
-  record.index = passes_.size();
+  record.index = ++pass_count_;
   attach(&record);
   if (begin_observer_) begin_observer_(record.index);
   if (session_->in_callback()) {
@@ -181,12 +184,21 @@ void ServerConnection::run_pass() {
   record.latch_counter = large_streams_pending_;
   record.latched_open = session_->latched_open_streams();
   attach(&outside_);
+  pass_sums_ += record;
   if (observer_) observer_(record);
+}
+
+void ServerConnection::trim_history() {
+  // Dropping the oldest half once the list holds twice the window keeps the cost per pass
+  // constant; the running sums already hold every dropped record.
+  const std::size_t keep = config_.pass_history;
+  if (keep == kKeepAllPasses || passes_.size() < 2 * keep) return;
+  passes_.erase(passes_.begin(), passes_.begin() + static_cast<std::ptrdiff_t>(keep));
 }
 
 PassRecord ServerConnection::totals() const {
   PassRecord sum = outside_;
-  for (const auto& p : passes_) sum += p;
+  sum += pass_sums_;
   return sum;
 }
 
@@ -219,6 +231,10 @@ void ServerConnection::emit_now() {
 
 void ServerConnection::on_cipher_complete() {
   request_emit();
+}
+
+bool ServerConnection::plaintext_queued() const {
+  return emitter_->holds_unsent_bytes() || session_->want_write();
 }
 
 void ServerConnection::on_request(ServerStream& stream) {

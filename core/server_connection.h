@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -32,8 +33,19 @@ class RequestHandler {
   virtual void on_request(ServerConnection& connection, ServerStream& stream) = 0;
 };
 
+// How many PassRecords a connection keeps besides its exact running totals. A long-lived
+// connection must not grow with every pass (a record is about 200 bytes and a 64 KiB gather
+// response takes several passes), so the default is a bounded recent window; the simulator and
+// the benchmarks, which read every record, ask for kKeepAllPasses.
+inline constexpr std::size_t kKeepAllPasses = std::numeric_limits<std::size_t>::max();
+inline constexpr std::size_t kDefaultPassHistory = 64;
+static_assert(kDefaultPassHistory > 0 && kDefaultPassHistory < kKeepAllPasses / 2);
+
 struct ConnectionConfig {
   StrategySpec strategy;
+  // At least the last pass_history records stay in passes() (up to twice that, so trimming is
+  // amortised); kKeepAllPasses keeps every record. Must be at least 1.
+  std::size_t pass_history = kDefaultPassHistory;
   // The plaintext ring grows to min_plaintext_ring() for the strategy's cap (A4's safety rule).
   TlsRingConfig rings;
   EmitterFactory emitter_factory;  // empty: make_emitter
@@ -78,15 +90,21 @@ class ServerConnection final : private TlsListener, private SessionListener {
   const ConnectionConfig& config() const { return config_; }
   // Broken safety rules (core/invariants.h), in the order they happened.
   const std::vector<Violation>& violations() const { return invariants_.violations(); }
+  // The retained records, oldest first (every record under kKeepAllPasses; otherwise at least
+  // the last config().pass_history of them). Record i has index pass_count() - size() + i + 1.
   const std::vector<PassRecord>& passes() const { return passes_; }
+  // Every pass run so far, retained or not.
+  std::uint64_t pass_count() const { return pass_count_; }
   // Work done outside passes: the handshake, completions' drains, stream setup.
   const PassRecord& outside_passes() const { return outside_; }
+  // Exact sums over outside_passes() and every pass ever run, retained or not.
   PassRecord totals() const;
   void set_pass_observer(std::function<void(const PassRecord&)> observer);
   // Called when a pass starts, before it does anything (its index; records start at 1).
   void set_pass_begin_observer(std::function<void(std::uint64_t)> observer);
   TlsConnection& tls() { return tls_; }
   H2ServerSession& session() { return *session_; }
+  const H2ServerSession& session() const { return *session_; }
 
  private:
   class Entry;  // unwinds into the scheduled passes
@@ -96,10 +114,12 @@ class ServerConnection final : private TlsListener, private SessionListener {
   // Cancels every open stream and frees the emitter's scratch, counted in outside_.
   void release_streams_and_scratch();
   void run_pass();
+  void trim_history();
   void attach(PassRecord* record);
   void on_established() override;
   bool on_app_data(std::span<const std::uint8_t> data) override;
   void on_cipher_complete() override;
+  bool plaintext_queued() const override;
   void on_request(ServerStream& stream) override;
   void request_emit() override;
   void emit_now() override;
@@ -119,6 +139,8 @@ class ServerConnection final : private TlsListener, private SessionListener {
   PassRecord outside_;
   PassRecord* current_ = nullptr;
   std::vector<PassRecord> passes_;
+  PassRecord pass_sums_;  // every finished pass, retained or not
+  std::uint64_t pass_count_ = 0;
   std::function<void(const PassRecord&)> observer_;
   std::function<void(std::uint64_t)> begin_observer_;
   int depth_ = 0;

@@ -89,6 +89,13 @@ int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::siz
   const int r = SSL_write_ex(ssl_.get(), data, len, written);
   // With partial writes one call carries at most one record, which stays pending on WANT_WRITE.
   retry_at_least_ = r == 1 ? 0 : std::min<std::size_t>(len, 16384);
+  if (r == 1 && record_ != nullptr && *written < kMaxRecordPlaintext) {
+    // In the plaintext ring's case `data` is still counted as pending until the caller reads it.
+    const std::size_t ring_after = plaintext_pending() - (direct ? 0 : *written);
+    if (len > *written || ring_after > 0 || listener_->plaintext_queued()) {
+      ++record_->undersized_records;
+    }
+  }
   return r;
 }
 

@@ -36,6 +36,9 @@ class TlsListener {
   virtual bool on_app_data(std::span<const std::uint8_t> data) = 0;
   // A write completed; upstream runs the next emit pass from here.
   virtual void on_cipher_complete() = 0;
+  // Whether plaintext beyond the TLS layer's own is waiting to be written (frames nghttp2 holds,
+  // bytes an emitter holds): what makes a short record undersized.
+  virtual bool plaintext_queued() const = 0;
 };
 
 class TlsConnection {

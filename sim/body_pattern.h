@@ -1,16 +1,13 @@
-// Response body bytes as a function of (seed, stream, position): any lost, duplicated or
-// reordered byte changes what the peer receives, so byte-exact verification catches it.
+// The simulator's name for the body pattern, which lives in core/ so that the real-socket
+// server can send the same bytes without depending on sim/.
 #pragma once
 
-#include <cstdint>
-#include <span>
-#include <vector>
+#include "core/body_pattern.h"
 
 namespace emitlab::sim {
 
-std::uint8_t body_byte(std::uint64_t seed, std::uint64_t request_id, std::uint64_t pos);
-void fill_body(std::uint64_t seed, std::uint64_t request_id, std::uint64_t first_pos,
-               std::span<std::uint8_t> out);
-std::vector<std::uint8_t> make_body(std::uint64_t seed, std::uint64_t request_id, std::size_t size);
+using emitlab::body_byte;
+using emitlab::fill_body;
+using emitlab::make_body;
 
 }  // namespace emitlab::sim

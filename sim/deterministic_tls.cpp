@@ -1,5 +1,7 @@
 #include "sim/deterministic_tls.h"
 
+#include "core/tls_context.h"
+
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -359,24 +361,8 @@ void pin_tls13(SSL_CTX* ctx) {
   require(SSL_CTX_set_ciphersuites(ctx, DeterministicTls::kCipherSuite) == 1,
           "SSL_CTX_set_ciphersuites");
   require(SSL_CTX_set1_groups_list(ctx, DeterministicTls::kGroup) == 1, "SSL_CTX_set1_groups_list");
-  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | kServerContextOptions);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-}
-
-// Accepts "h2" only; `out` must point into the client's list, which outlives the callback.
-int select_h2(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
-              const unsigned char* in, unsigned int inlen, void* /*arg*/) noexcept {
-  for (unsigned int i = 0; i < inlen;) {
-    const unsigned int len = in[i];
-    if (len > inlen - i - 1) break;  // malformed list
-    if (std::string_view(reinterpret_cast<const char*>(in + i + 1), len) == "h2") {
-      *out = in + i + 1;
-      *outlen = static_cast<unsigned char>(len);
-      return SSL_TLSEXT_ERR_OK;
-    }
-    i += 1 + len;
-  }
-  return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 }  // namespace
@@ -438,7 +424,7 @@ SslCtxPtr DeterministicTls::make_server_ctx() {
   require(SSL_CTX_use_certificate(ctx.get(), cert.get()) == 1, "SSL_CTX_use_certificate");
   require(SSL_CTX_use_PrivateKey(ctx.get(), key.get()) == 1, "SSL_CTX_use_PrivateKey");
   require(SSL_CTX_check_private_key(ctx.get()) == 1, "SSL_CTX_check_private_key");
-  SSL_CTX_set_alpn_select_cb(ctx.get(), select_h2, nullptr);
+  select_h2_alpn(ctx.get());
   // forward_keylog finds this object through the context (the callback has no user argument).
   SSL_CTX_set_app_data(ctx.get(), this);
   return ctx;

@@ -1,6 +1,6 @@
-#include "sim/body_pattern.h"
+#include "core/body_pattern.h"
 
-namespace emitlab::sim {
+namespace emitlab {
 namespace {
 
 std::uint64_t mix(std::uint64_t x) {
@@ -35,4 +35,4 @@ std::vector<std::uint8_t> make_body(std::uint64_t seed, std::uint64_t request_id
   return body;
 }
 
-}  // namespace emitlab::sim
+}  // namespace emitlab
