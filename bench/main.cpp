@@ -6,6 +6,8 @@
 //   --emitlab_profile=STRATEGY,BODY,SHAPE [--emitlab_profile_iterations=N]
 //                                      no benchmarks: replay that plan's timed phase N times
 //                                      with callgrind collection on only inside it
+//   --emitlab_counts=NAME              no benchmarks: NAME's timed phase for callgrind's
+//                                      counts (bench/counts_mode.h, run by bench/counts.py)
 // Every other flag is Google Benchmark's; an explicit --benchmark_min_time wins over the scale's.
 #include <benchmark/benchmark.h>
 #include <valgrind/callgrind.h>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "bench/alloc_counts.h"
+#include "bench/counts_mode.h"
 #include "bench/env.h"
 #include "bench/prepared.h"
 #include "bench/suites.h"
@@ -32,6 +35,7 @@ namespace {
 struct Options {
   Scale scale = Scale::Full;
   std::string profile;  // STRATEGY,BODY,SHAPE
+  std::string counts;   // a benchmark name
   int profile_iterations = 1;
   std::vector<char*> rest;  // argv for Google Benchmark
 };
@@ -66,6 +70,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
       o.scale = *s;
     } else if (auto p = flag_value(arg, "--emitlab_profile")) {
       o.profile = std::string(*p);
+    } else if (auto c = flag_value(arg, "--emitlab_counts")) {
+      o.counts = std::string(*c);
     } else if (auto n = flag_value(arg, "--emitlab_profile_iterations")) {
       o.profile_iterations = std::atoi(std::string(*n).c_str());
       if (o.profile_iterations < 1) {
@@ -91,13 +97,6 @@ const char* default_min_time(Scale scale) {
   return "--benchmark_min_time=0.3";
 }
 
-std::optional<Shape> find_shape(std::string_view name) {
-  for (const Shape& s : shapes()) {
-    if (s.name() == name) return s;
-  }
-  return std::nullopt;
-}
-
 // STRATEGY,BODY,SHAPE, e.g. "gather+A1+A3,16K,c10m10".
 int run_profile(const Options& o) {
   const auto first = o.profile.find(',');
@@ -113,7 +112,7 @@ int run_profile(const Options& o) {
   if (!body || !shape) {
     std::fprintf(stderr,
                  "emitlab_bench: --emitlab_profile=%s: BODY is bytes or N[K|M], SHAPE is "
-                 "c1m1, c10m10 or c100m32\n",
+                 "c1m1, c10m10, c100m32, c1024m32 or c1024m1\n",
                  o.profile.c_str());
     return 2;
   }
@@ -164,7 +163,9 @@ int main(int argc, char** argv) {
   if (!options) return 2;
   auto environment = std::make_unique<Env>();
   set_env(environment.get());
-  const int status = options->profile.empty() ? run_benchmarks(*options) : run_profile(*options);
+  const int status = !options->counts.empty()   ? run_counts(options->counts, options->scale)
+                     : !options->profile.empty() ? run_profile(*options)
+                                                 : run_benchmarks(*options);
   clear_prepared();
   set_env(nullptr);
   return status;

@@ -7,6 +7,8 @@ namespace emitlab::bench {
 namespace {
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
+// From this many connections on, a shape runs the small bodies only (body_sizes(shape)).
+constexpr std::uint32_t kWideConnections = 1024;
 
 // Body bytes one iteration may carry before the request count shrinks toward one window.
 std::uint64_t byte_budget(Scale scale) {
@@ -61,8 +63,31 @@ const std::vector<std::string>& strategy_names() {
 
 const std::vector<Shape>& shapes() {
   // c=100 m=32 is the upstream bench shape (h2load -c 100 -m 32).
-  static const std::vector<Shape> all{{1, 1, 256}, {10, 10, 100}, {100, 32, 64}};
+  // c=1024 is the seed's own shape ("baseline-h2 / 1024c"): many connections' state and the
+  // teardown of their response objects no longer fit in cache. Their request counts are one
+  // window (m=32) and 8 requests (m=1): already 32768 and 8192 responses per iteration.
+  static const std::vector<Shape> all{
+      {1, 1, 256}, {10, 10, 100}, {100, 32, 64}, {1024, 32, 32}, {1024, 1, 8}};
   return all;
+}
+
+const std::vector<std::size_t>& body_sizes(const Shape& shape) {
+  static const std::vector<std::size_t> wide{3, 100, 4096};
+  return shape.connections >= kWideConnections ? wide : body_sizes();
+}
+
+std::optional<Shape> find_shape(std::string_view name) {
+  for (const Shape& s : shapes()) {
+    if (s.name() == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> find_body(const Shape& shape, std::string_view label) {
+  for (std::size_t body : body_sizes(shape)) {
+    if (body_label(body) == label) return body;
+  }
+  return std::nullopt;
 }
 
 const std::vector<std::size_t>& body_sizes() {

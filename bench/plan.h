@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/strategy.h"
@@ -37,6 +39,11 @@ struct Plan {
 const std::vector<std::string>& strategy_names();
 const std::vector<Shape>& shapes();
 const std::vector<std::size_t>& body_sizes();
+// The bodies a shape runs: every size, except at 1024 connections (3 B, 100 B, 4 KiB: one
+// window of 32 streams of 64 KiB on 1024 connections would be 2 GiB of bodies per iteration).
+const std::vector<std::size_t>& body_sizes(const Shape& shape);
+std::optional<Shape> find_shape(std::string_view name);                  // "c100m32"
+std::optional<std::size_t> find_body(const Shape& shape, std::string_view label);  // "4K"
 std::string body_label(std::size_t body);  // 3B, 100B, 1K, 4K, 16K, 64K, 256K
 
 // The byte budget keeps large bodies from making one iteration take seconds; each connection

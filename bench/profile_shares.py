@@ -152,6 +152,27 @@ def classify(function, obj, graph):
     return family
 
 
+def family_names():
+    return [f[0] for f in FAMILIES] + ["other"]
+
+
+def by_family(rows, graph):
+    """{family: [(ir, function)]} for the rows of parse()."""
+    families = {}
+    for ir, function, obj in rows:
+        families.setdefault(classify(function, obj, graph), []).append((ir, function))
+    return families
+
+
+def shares(annotate_path, callgrind_path):
+    """{family: instructions} and the total, for bench/counts.py's profile rows."""
+    rows, total = parse(annotate_path)
+    graph = CallGraph(callgrind_path) if callgrind_path else None
+    families = by_family(rows, graph)
+    total = total or sum(r[0] for r in rows)
+    return {name: sum(m[0] for m in families.get(name, [])) for name in family_names()}, total
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("annotate")
@@ -170,10 +191,8 @@ def main(argv):
               file=sys.stderr)
         return 1
     total = total or sum(r[0] for r in rows)
-    families = {}
-    for ir, function, obj in rows:
-        families.setdefault(classify(function, obj, graph), []).append((ir, function))
-    order = [f[0] for f in FAMILIES] + ["other"]
+    families = by_family(rows, graph)
+    order = family_names()
     if args.title:
         print(args.title)
     print(f"{total:,} instructions in the timed phase")

@@ -1,55 +1,119 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite (release build) with JSON output and writes the report: the
-# acceptance tables (table.md), the charts (throughput.png/.svg, allocs.png/.svg), the results
-# to keep as a baseline (results.json) and a one-line summary for a commit message.
+# acceptance tables (table.md), the charts (throughput.png/.svg, allocs.png/.svg and, with
+# --counts, counts.png/.svg), the results to keep as a baseline (results.json, counts.json) and a
+# one-line summary for a commit message.
 #
-#   bash scripts/bench.sh [--quick] [--baseline FILE] [--max-drop PCT] [--out DIR]
-#                         [--filter REGEX] [-- GOOGLE_BENCHMARK_FLAGS...]
+#   bash scripts/bench.sh [--quick] [--counts | --counts-only] [--counts-filter REGEX]
+#                         [--baseline FILE] [--counts-baseline FILE] [--max-drop PCT]
+#                         [--out DIR] [--filter REGEX] [--quiet] [-- GOOGLE_BENCHMARK_FLAGS...]
 #
 #   --quick          fewer requests per iteration and 0.1 s minimum time (a few minutes)
+#   --counts         also the deterministic cost run (bench/counts.py: every timed phase under
+#                    callgrind with cache simulation); with --quick only the quick set below
+#   --counts-only    the cost run without the CPU-time run
+#   --counts-filter REGEX  which emit/floor benchmarks the cost run measures
 #   --baseline FILE  gate against an earlier results.json: exit 1 when any strategy and body
 #                    size allocates, references or copies more per response, or its throughput
 #                    relative to drain (same run) fell more than --max-drop percent (default 10)
+#   --counts-baseline FILE  gate against an earlier counts.json: exit 1 when any benchmark's
+#                    instructions or estimated cycles per response rose more than --max-rise
+#   --max-rise PCT   (default 0.5) for --counts-baseline
 #   --out DIR        report directory (default build/bench-report)
 #   --filter REGEX   --benchmark_filter (the report then covers what ran)
+#   --quiet          no progress lines on stderr
+# Exit status: 0; 1 when the gate failed, a benchmark failed or a report file could not be
+# written; 2 for bad arguments; 130/143 when interrupted (files already written are kept).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The quick cost run: the headline strategies and both controls, at a small and a large body on
+# c=10 m=10, the upstream shape and 1024 connections (about 10 minutes on 2 idle cores).
+quick_counts='^(emit/(drain|gather|gather@cap=16K|gather\+A1\+A3|gather\+A1\+A2\+A3|hybrid)|floor)/(c10m10/(3B|64K)|c100m32/3B|c1024m1/3B)$'
 
 scale=full
 out=build/bench-report
 baseline=
+counts_baseline=
 max_drop=10
+max_rise=0.5
 filter=
+counts=no
+time_run=yes
+counts_filter=
+quiet=()
 extra=()
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case "$1" in
     --quick) scale=quick ;;
+    --counts) counts=yes ;;
+    --counts-only) counts=yes; time_run=no ;;
+    --counts-filter) counts_filter="${2:?--counts-filter needs a regex}"; shift ;;
     --baseline) baseline="${2:?--baseline needs a file}"; shift ;;
+    --counts-baseline) counts_baseline="${2:?--counts-baseline needs a file}"; shift ;;
     --max-drop) max_drop="${2:?--max-drop needs a percentage}"; shift ;;
+    --max-rise) max_rise="${2:?--max-rise needs a percentage}"; shift ;;
     --out) out="${2:?--out needs a directory}"; shift ;;
     --filter) filter="${2:?--filter needs a regex}"; shift ;;
+    --quiet) quiet=(--quiet) ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) usage ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-if [[ -n "$baseline" && ! -f "$baseline" ]]; then
-  echo "bench.sh: --baseline $baseline: no such file" >&2
+for f in "$baseline" "$counts_baseline"; do
+  if [[ -n "$f" && ! -f "$f" ]]; then
+    echo "bench.sh: baseline $f: no such file" >&2
+    exit 2
+  fi
+done
+if [[ -n "$counts_baseline" && "$counts" == no ]]; then
+  echo "bench.sh: --counts-baseline needs --counts or --counts-only" >&2
   exit 2
 fi
+if [[ -z "$counts_filter" ]]; then
+  if [[ "$scale" == quick ]]; then counts_filter="$quick_counts"; else counts_filter="$filter"; fi
+fi
+
+step=setup
+interrupted() {
+  echo "bench.sh: interrupted during $step; $out keeps the files already written," \
+       "the report was not updated" >&2
+  exit "$1"
+}
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target emitlab_bench
-mkdir -p "$out"
-flags=(--emitlab_scale="$scale" --benchmark_out="$out/run.json" --benchmark_out_format=json)
-[[ -n "$filter" ]] && flags+=(--benchmark_filter="$filter")
-./build/release/bench/emitlab_bench "${flags[@]}" "${extra[@]}"
-report=(/usr/bin/python3 bench/report.py "$out/run.json" --out "$out" --max-drop "$max_drop")
-[[ -n "$baseline" ]] && report+=(--baseline "$baseline")
+if ! mkdir -p "$out"; then
+  echo "bench.sh: cannot create $out" >&2
+  exit 1
+fi
+bin=./build/release/bench/emitlab_bench
+report=(/usr/bin/python3 bench/report.py --out "$out" --max-drop "$max_drop" --max-rise "$max_rise"
+        "${quiet[@]}")
+if [[ "$time_run" == yes ]]; then
+  step="the benchmarks"
+  flags=(--emitlab_scale="$scale" --benchmark_out="$out/run.json" --benchmark_out_format=json)
+  [[ -n "$filter" ]] && flags+=(--benchmark_filter="$filter")
+  ((${#quiet[@]})) && flags+=(--emitlab_quiet)
+  "$bin" "${flags[@]}" "${extra[@]}"
+  report+=("$out/run.json")
+  [[ -n "$baseline" ]] && report+=(--baseline "$baseline")
+fi
+if [[ "$counts" == yes ]]; then
+  step="the cost run"
+  /usr/bin/python3 bench/counts.py "$bin" --scale "$scale" --filter "$counts_filter" \
+    --out "$out/counts.run.json" --work "$out/counts" "${quiet[@]}"
+  report+=(--counts "$out/counts.run.json")
+  [[ -n "$counts_baseline" ]] && report+=(--counts-baseline "$counts_baseline")
+fi
+step="the report"
 status=0
 "${report[@]}" || status=$?
-rm -f "$out/run.json"  # kept as results.json
+rm -f "$out/run.json" "$out/counts.run.json"  # kept as results.json and counts.json
 exit "$status"
