@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "check/checked_run.h"
+#include "cli/explore.h"
 #include "cli/merge.h"
 #include "cli/options.h"
 #include "cli/report.h"
@@ -216,7 +218,20 @@ int cmd_replay(const std::string& text, const cli::OutputFlags& out) {
   const std::string mismatch = sim::replay_mismatch(token, run);
   if (!mismatch.empty() && s.failure.empty()) s.failure = mismatch;
   print(s, out.json);
-  return good(s) && mismatch.empty() ? 0 : 1;
+  // The same run again with every rule checked (check/rules.h): a schedule the explorer or a
+  // property found is reported with the rule it breaks.
+  std::optional<sim::ListChoices> again;
+  emitlab::check::CheckOptions checked;
+  if (token.choices) {
+    again.emplace(*token.choices);
+    checked.choices = &*again;
+  }
+  checked.keep_bytes = false;
+  const auto verdict = emitlab::check::run_checked(token.scenario, checked);
+  if (verdict.finding) {
+    (out.json ? std::cerr : std::cout) << "violation: " << verdict.finding->line() << '\n';
+  }
+  return good(s) && mismatch.empty() && !verdict.finding ? 0 : 1;
 }
 
 // `emitlab merge FILES... [--json]` (cli/merge.h): exit 0 clean, 1 violation, 2 bad or
@@ -283,6 +298,9 @@ int main(int argc, char** argv) {
   replay->add_option("token", token, "the replay token of a summary")->required();
   cli::add_outputs(*replay, replay_out);
 
+  cli::ExploreFlags explore_flags;
+  auto* explore = cli::add_explore(app, explore_flags);
+
   bool strategies_json = false;
   auto* list = app.add_subcommand("strategies", "list the bases, options and promises");
   list->add_flag("--json", strategies_json, "print JSON");
@@ -295,7 +313,7 @@ int main(int argc, char** argv) {
 
   if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
     std::cerr << "emitlab: unknown command '" << argv[1]
-              << "'; expected one of run, compare, replay, strategies, merge\n";
+              << "'; expected one of run, compare, replay, explore, strategies, merge\n";
     return kUsageError;
   }
   try {
@@ -303,6 +321,7 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(run_flags, run_out, *run, strategy);
     if (replay->parsed()) return cmd_replay(token, replay_out);
     if (list->parsed()) return cli::cmd_strategies(std::cout, strategies_json);
+    if (explore->parsed()) return cli::cmd_explore(*explore, explore_flags);
     if (merge->parsed()) return cmd_merge(merge_files, merge_json);
     return cmd_compare(cmp_flags, cmp_json, strategies);
   } catch (const CLI::CallForHelp& e) {

@@ -1,210 +1,35 @@
 #include "props/tiers.h"
 
-#include <algorithm>
-#include <cstdio>
-
 #include "props/runner.h"
-#include "sim/counting_allocator.h"
-#include "sim/openssl_mem.h"
-#include "sim/replay.h"
 
 namespace emitlab::props {
 namespace {
 
-std::string str(std::uint64_t v) {
-  return std::to_string(v);
-}
-
-std::string hex64(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-std::string label_of(const sim::Scenario& s, const std::string& emitter) {
-  return emitter.empty() ? s.strategy.name() : emitter + "(" + s.strategy.name() + ")";
-}
-
-// The first run with a broken rule makes the verdict.
-Verdict verdict_of(std::vector<CheckedRun> runs) {
-  Verdict v;
-  v.runs = std::move(runs);
-  for (std::size_t i = 0; i < v.runs.size(); ++i) {
-    if (v.runs[i].finding) {
-      v.finding = v.runs[i].finding;
-      v.failing_run = i;
-      break;
-    }
-  }
-  return v;
-}
-
-void fail_with(Verdict& v, std::size_t run, std::string rule, std::string detail) {
-  v.finding = Finding{std::move(rule), std::move(detail)};
-  v.failing_run = run;
-}
-
-std::string first_app_difference(const CheckedRun& a, const CheckedRun& b) {
-  const auto& x = a.result.app;
-  const auto& y = b.result.app;
-  const auto n = std::min(x.size(), y.size());
-  std::size_t i = 0;
-  while (i < n && x[i] == y[i]) ++i;
-  return "first difference at byte " + str(i) + " of the application streams (" + a.label + ": " +
-         str(x.size()) + " bytes, " + b.label + ": " + str(y.size()) + " bytes)";
-}
-
-// What a pass did that A1, A2 and A3 must not change (allocations, copies, reference counts,
-// the fast-path flag and A3's stream counts may differ).
-bool same_shape(const PassRecord& a, const PassRecord& b) {
-  return a.kind == b.kind && a.skipped == b.skipped && a.bytes == b.bytes && a.frames == b.frames &&
-         a.gather_entries == b.gather_entries && a.ssl_writes == b.ssl_writes &&
-         a.tls_records == b.tls_records && a.write_submissions == b.write_submissions &&
-         a.parks == b.parks && a.parked_bytes == b.parked_bytes &&
-         a.streams_closed == b.streams_closed && a.drain_slice_parked == b.drain_slice_parked &&
-         a.gather_frame_deferred == b.gather_frame_deferred;
-}
-
-std::optional<std::string> pass_difference(const CheckedRun& a, const CheckedRun& b) {
-  for (std::size_t c = 0; c < a.result.connections.size(); ++c) {
-    const auto& pa = a.result.connections[c].passes;
-    const auto& pb = b.result.connections[c].passes;
-    for (std::size_t i = 0; i < std::min(pa.size(), pb.size()); ++i) {
-      if (same_shape(pa[i], pb[i])) continue;
-      return "connection " + str(c) + ", pass " + str(i + 1) + ": " + str(pa[i].bytes) +
-             " bytes, " + str(pa[i].ssl_writes) + " SSL_writes vs " + str(pb[i].bytes) +
-             " bytes, " + str(pb[i].ssl_writes) + " SSL_writes";
-    }
-    if (pa.size() != pb.size()) {
-      return "connection " + str(c) + ": " + str(pa.size()) + " passes vs " + str(pb.size());
-    }
-  }
-  return std::nullopt;
-}
-
-// Which promised equality broke between two runs of one schedule (nullopt: none).
-std::optional<Finding> wire_difference(const CheckedRun& base, const CheckedRun& other) {
-  const std::string pair = base.label + " and " + other.label + " (same SSL_write calls promised)";
-  const auto& a = base.result;
-  const auto& b = other.result;
-  if (a.choices.count != b.choices.count || a.choices.digest != b.choices.digest) {
-    return Finding{"choices_equal", pair + ": " + str(a.choices.count) + " vs " +
-                                        str(b.choices.count) + " choices, other answers"};
-  }
-  if (base.writes != other.writes) {
-    return Finding{"writes_equal", pair + ": different write submissions"};
-  }
-  if (auto d = pass_difference(base, other)) return Finding{"passes_equal", pair + ": " + *d};
-  for (std::size_t c = 0; c < a.connections.size(); ++c) {
-    if (a.connections[c].wire_digest != b.connections[c].wire_digest) {
-      return Finding{"wire_equal", pair + ": connection " + str(c) + " ciphertext differs"};
-    }
-    if (a.connections[c].app_digest != b.connections[c].app_digest) {
-      return Finding{"app_stream_equal",
-                     pair + ": connection " + str(c) + " application stream differs"};
-    }
-  }
-  return std::nullopt;
-}
-
-StrategySpec without_options(StrategySpec s) {
-  s.reuse_scratch = s.fast_path = s.release_at_close = false;
-  return s;
-}
-
-// hybrid+A3 was a known bug domain (B2, B4), fixed: A3 joins every base again.
-StrategySpec with_all_options(StrategySpec s) {
-  s.reuse_scratch = s.fast_path = s.release_at_close = true;
-  return s;
+check::CheckOptions options_for(const std::string& emitter) {
+  check::CheckOptions o;
+  o.emitter = emitter;
+  if (!emitter.empty()) o.factory = *find_emitter(emitter);
+  return o;
 }
 
 }  // namespace
 
-std::string CheckedRun::hashes() const {
-  return label + " app_sha256=" + result.app_sha256() + " wire_sha256=" + result.wire_sha256() +
-         " choices=" + str(result.choices.count) + ":" + hex64(result.choices.digest);
-}
-
 CheckedRun run_checked(const sim::Scenario& scenario, const std::string& emitter) {
-  sim::CountingAllocator counting;
-  StepChecker steps(scenario);
-  sim::RunOptions options;
-  options.counting = &counting;
-  options.observers.push_back(&steps);
-  options.max_events = event_bound(scenario);
-  if (!emitter.empty()) options.emitter_factory = *find_emitter(emitter);
-  CheckedRun out;
-  out.label = label_of(scenario, emitter);
-  // OpenSSL's per-thread state would otherwise be charged to this run, or outlive it.
-  sim::release_openssl_thread_state();
-  out.result = sim::run_world(scenario, options);
-  sim::release_openssl_thread_state();
-  out.finding = check_run(out.result, counting, steps.first());
-  for (std::uint32_t c = 0; c < scenario.workload.connections; ++c) {
-    out.writes.push_back(steps.writes(c));
-  }
-  out.alloc = alloc_report(out.result, counting);
-  out.token = sim::encode(sim::token_of(out.result));
-  return out;
+  return check::run_checked(scenario, options_for(emitter));
 }
 
 Verdict check_every_rule(const Case& c) {
   std::vector<CheckedRun> runs;
   runs.push_back(run_checked(c.scenario, c.emitter));
-  return verdict_of(std::move(runs));
+  return check::verdict_of(std::move(runs));
 }
 
 Verdict check_app_stream(const Case& c) {
-  sim::Scenario reference = c.scenario;
-  reference.strategy = StrategySpec{};  // drain
-  std::vector<CheckedRun> runs;
-  runs.push_back(run_checked(reference));
-  runs.push_back(run_checked(c.scenario, c.emitter));
-  Verdict v = verdict_of(std::move(runs));
-  if (v.finding) return v;
-  if (!c.scenario.input_independent() ||
-      !promise_between(reference.strategy, c.scenario.strategy, true).same_app_stream) {
-    fail_with(v, 1, "promise_declared",
-              "core does not promise drain's application stream to " + v.runs[1].label +
-                  " on this scenario");
-    return v;
-  }
-  const auto& a = v.runs[0].result.connections;
-  const auto& b = v.runs[1].result.connections;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].app_digest == b[i].app_digest) continue;
-    fail_with(v, 1, "app_stream_equal",
-              "connection " + str(i) + ": " + first_app_difference(v.runs[0], v.runs[1]));
-    return v;
-  }
-  return v;
+  return check::check_app_stream(c.scenario, options_for(c.emitter));
 }
 
 Verdict check_ciphertext(const Case& c) {
-  std::vector<sim::Scenario> variants(1, c.scenario);
-  variants.front().strategy = without_options(c.scenario.strategy);
-  for (const StrategySpec& s : {c.scenario.strategy, with_all_options(c.scenario.strategy)}) {
-    const bool seen = std::any_of(variants.begin(), variants.end(),
-                                  [&](const sim::Scenario& v) { return v.strategy == s; });
-    if (!seen) variants.push_back(c.scenario), variants.back().strategy = s;
-  }
-  std::vector<CheckedRun> runs;
-  for (const auto& s : variants) {
-    // The test emitter (if any) runs the generated strategy only; its relatives are core's.
-    runs.push_back(run_checked(s, s.strategy == c.scenario.strategy ? c.emitter : std::string{}));
-  }
-  Verdict v = verdict_of(std::move(runs));
-  for (std::size_t i = 1; i < v.runs.size() && !v.finding; ++i) {
-    if (!promise_between(variants[0].strategy, variants[i].strategy, false).same_wire) {
-      fail_with(
-          v, i, "promise_declared",
-          "core does not promise " + v.runs[0].label + "'s SSL_write calls to " + v.runs[i].label);
-    } else if (auto f = wire_difference(v.runs[0], v.runs[i])) {
-      v.finding = f;
-      v.failing_run = i;
-    }
-  }
-  return v;
+  return check::check_ciphertext(c.scenario, options_for(c.emitter));
 }
 
 }  // namespace emitlab::props

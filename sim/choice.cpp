@@ -51,9 +51,11 @@ void ChoiceRecord::add(const Choice& c, std::size_t keep_limit) {
   list.push_back(c);
 }
 
-std::uint32_t Chooser::ask(Decision label, std::uint32_t n, std::uint32_t odds_of_one) {
+std::uint32_t Chooser::ask(Decision label, std::uint32_t n, std::uint32_t odds_of_one,
+                           const Range* range) {
   if (diverged()) return 0;
-  const std::uint32_t index = source_->choose(label, n, odds_of_one);
+  const std::uint32_t index = range != nullptr ? source_->choose_between(label, *range)
+                                               : source_->choose(label, n, odds_of_one);
   if (index >= n) {
     divergence_ = index == kNoAnswer ? source_->explain()
                                      : "the choice source answered " + std::to_string(index) +
@@ -78,7 +80,7 @@ bool Chooser::chance(Decision label, std::uint32_t permille) {
 std::uint64_t Chooser::between(Decision label, const Range& r) {
   if (r.max <= r.min) return r.min;
   const std::uint64_t span = r.max - r.min + 1;  // scenarios keep it within 32 bits
-  return r.min + ask(label, static_cast<std::uint32_t>(span), kUniform);
+  return r.min + ask(label, static_cast<std::uint32_t>(span), kUniform, &r);
 }
 
 }  // namespace emitlab::sim

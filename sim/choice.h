@@ -55,9 +55,38 @@ struct Choice {
 inline constexpr std::uint32_t kUniform = 0xFFFFFFFF;
 inline constexpr std::uint32_t kNoAnswer = 0xFFFFFFFF;
 
+struct Range {
+  std::uint64_t min = 0;
+  std::uint64_t max = 0;
+  bool operator==(const Range&) const = default;
+};
+
+// What the world tells a source about itself while a run is under way (the explorer uses it
+// to pick representative delays and to recognise states it has already explored). Valid
+// between bind(this) and bind(nullptr), and only inside choose().
+class ChoiceContext {
+ public:
+  virtual ~ChoiceContext() = default;
+  // Offsets from now (ns) of the pending events, ascending, without duplicates.
+  virtual void pending_offsets(std::vector<std::uint64_t>& out) const = 0;
+  // The question comes from a connection whose TLS handshake has not finished.
+  virtual bool handshaking() const = 0;
+  // A digest of everything the rest of the run depends on, when this question is asked at a
+  // point where that state is all there is (no server call on the stack, a label asked at one
+  // place in the world's code); empty elsewhere. What it covers: sim/explore.h.
+  virtual bool state_digest(Decision label, std::uint64_t& out) const = 0;
+};
+
 class ChoiceSource {
  public:
   virtual ~ChoiceSource() = default;
+  // The world binds itself before its first question and unbinds (null) when the run ends.
+  virtual void bind(const ChoiceContext* /*world*/) {}
+  // A value in [r.min, r.max] as an index from r.min (r.max > r.min, span within 32 bits); the
+  // default asks choose() with n = span, so generators and replays see one uniform question.
+  virtual std::uint32_t choose_between(Decision label, const Range& r) {
+    return choose(label, static_cast<std::uint32_t>(r.max - r.min + 1), kUniform);
+  }
   // An index in [0, n), n >= 2, or kNoAnswer when the source cannot answer this question (a
   // replay that diverged): the world then stops. Sources never throw, because choices are
   // asked from inside the server's call stack. `odds_of_one` (permille, or kUniform) is a hint
@@ -101,12 +130,6 @@ struct ChoiceRecord {
   void add(const Choice& c, std::size_t keep_limit);
 };
 
-struct Range {
-  std::uint64_t min = 0;
-  std::uint64_t max = 0;
-  bool operator==(const Range&) const = default;
-};
-
 // The world's single door to its source.
 class Chooser {
  public:
@@ -126,7 +149,8 @@ class Chooser {
   const std::string& divergence() const { return divergence_; }
 
  private:
-  std::uint32_t ask(Decision label, std::uint32_t n, std::uint32_t odds_of_one);
+  std::uint32_t ask(Decision label, std::uint32_t n, std::uint32_t odds_of_one,
+                    const Range* range = nullptr);
   ChoiceSource* source_;
   std::size_t keep_limit_;
   ChoiceRecord record_;

@@ -6,6 +6,7 @@
 
 #include "sim/counting_allocator.h"
 #include "sim/openssl_mem.h"
+#include "sim/prng.h"
 
 namespace emitlab::sim {
 namespace {
@@ -498,6 +499,100 @@ ConnectionResult ConnectionSlot::result() const {
   r.open_streams_at_close = server_ ? static_cast<std::uint32_t>(server_->session().open_streams())
                                     : open_streams_at_close_;
   return r;
+}
+
+bool ConnectionSlot::handshaking() const {
+  return server_ != nullptr && server_->tls().state() == TlsConnection::State::Handshake;
+}
+
+// Everything of this connection the rest of a run depends on, at a point where no server call
+// is on the stack: the server's TLS state, rings and write in flight; its session's streams,
+// windows and nghttp2 queue; hybrid's latch and the pins the last pass left; the counters the
+// end-of-run rules compare (records made and parsed, references taken and released); the link
+// in both directions with arrivals relative to now; the peer (SimPeer::state_digest); and the
+// slot's own bookkeeping. Absolute virtual time and pass numbers are left out.
+std::uint64_t ConnectionSlot::state_digest(std::uint64_t now) const {
+  std::uint64_t h = mix64(index_);
+  auto add = [&h](std::uint64_t v) { h = mix_all(h, v); };
+  add(aborted_);
+  add(shutdown_sent_);
+  add(blocked_);
+  add(read_scheduled_);
+  add(window_tick_scheduled_);
+  add(goaway_seen_completed_);
+  add(inflight_.size());
+  add(digest_bytes(inflight_));
+  add(to_peer_.digest(now));
+  add(to_server_.digest(now));
+  add(peer_.state_digest());
+  for (const auto& [id, p] : producers_) {
+    add(static_cast<std::uint64_t>(id));
+    add(p.offset);
+  }
+  for (const auto& [id, d] : delayed_) add(static_cast<std::uint64_t>(id));
+  add(server_ != nullptr);
+  if (!server_) return h;
+  ServerConnection& server = *server_;
+  TlsConnection& tls = server.tls();
+  add(static_cast<std::uint64_t>(tls.state()));
+  add(tls.inflight_bytes());
+  add(tls.plaintext_pending());
+  add(tls.ignored_after_close());
+  add(server.failed());
+  add(server.violations().size());
+  if (SSL* ssl = tls.ssl()) {
+    add(BIO_ctrl_wpending(SSL_get_wbio(ssl)));  // cipher-out occupancy
+    add(BIO_ctrl_pending(SSL_get_rbio(ssl)));   // cipher-in occupancy
+    add(static_cast<std::uint64_t>(SSL_pending(ssl)));
+  }
+  add(server.large_streams_pending());
+  const PassRecord totals = server.totals();
+  add(totals.tls_records - std::min<std::uint64_t>(totals.tls_records, peer_.records().size()));
+  add(totals.ref_retains - totals.ref_releases);
+  if (!server.passes().empty()) {
+    const PassRecord& last = server.passes().back();
+    add(last.drain_slice_parked);
+    add(last.gather_frame_deferred);
+    add(static_cast<std::uint64_t>(last.kind));
+  }
+  if (server.config().strategy.reuse_scratch) {  // A1's growth rule reads every pass so far
+    std::uint64_t busiest = 0, allocs = 0;
+    for (const auto& p : server.passes()) {
+      busiest = std::max<std::uint64_t>(busiest, p.gather_entries);
+      allocs += p.emitter_allocs();
+    }
+    add(busiest);
+    add(allocs);
+  }
+  H2ServerSession& session = server.session();
+  add(session.open_streams());
+  add(session.latched_open_streams());
+  add(session.want_write());
+  add(session.want_read());
+  if (nghttp2_session* ng = session.raw()) {
+    add(static_cast<std::uint64_t>(nghttp2_session_get_remote_window_size(ng)));
+    add(static_cast<std::uint64_t>(nghttp2_session_get_local_window_size(ng)));
+    add(nghttp2_session_get_outbound_queue_size(ng));
+    for (const auto& [id, result] : peer_.streams()) {
+      ServerStream* st = session.find(id);
+      add(st != nullptr);
+      if (st == nullptr) continue;
+      add(st->body_offset);
+      add(st->responded);
+      add(st->trailers_submitted);
+      add(st->counted_large);
+      add(st->emitter_ref_taken);
+      add(st->streaming);
+      add(st->body_ended);
+      add(st->deferred);
+      add(st->chunks.size());
+      add(st->chunk_offset);
+      add(static_cast<std::uint64_t>(nghttp2_session_get_stream_remote_window_size(ng, id)));
+      nghttp2_stream* ns = nghttp2_session_find_stream(ng, id);
+      add(ns != nullptr ? static_cast<std::uint64_t>(nghttp2_stream_get_state(ns)) : 99);
+    }
+  }
+  return h;
 }
 
 }  // namespace emitlab::sim

@@ -56,6 +56,10 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   // Tears the server connection down (before the world's allocator and TLS contexts go).
   void close_server();
   ConnectionResult result() const;
+  // For the explorer (sim/explore.h says what the digest covers).
+  bool in_server_call() const { return server_calls_ > 0; }
+  bool handshaking() const;
+  std::uint64_t state_digest(std::uint64_t now) const;
 
  private:
   struct Producer {  // a streaming body being produced
@@ -80,8 +84,11 @@ class ConnectionSlot final : public Transport, public RequestHandler {
     explicit ServerCall(ConnectionSlot& slot)
         : slot_(&slot),
           inside_pass_(slot.pass_scope_.has_value()),
-          scope_(slot.w_.counting, slot.index_, inside_pass_ ? slot.pass_scope_->pass() : 0) {}
+          scope_(slot.w_.counting, slot.index_, inside_pass_ ? slot.pass_scope_->pass() : 0) {
+      ++slot.server_calls_;
+    }
     ~ServerCall() {
+      --slot_->server_calls_;
       if (!inside_pass_) slot_->pass_scope_.reset();
     }
     ServerCall(const ServerCall&) = delete;
@@ -130,6 +137,7 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   PassRecord totals_;
   bool aborted_ = false;
   bool shutdown_sent_ = false;
+  int server_calls_ = 0;  // ServerCalls on the stack
 
   // server -> peer
   std::span<const std::uint8_t> inflight_;  // the write being submitted, until it completes

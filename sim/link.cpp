@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "sim/prng.h"
+
 namespace emitlab::sim {
 
 std::uint64_t ByteQueue::push(std::uint64_t earliest, std::span<const std::uint8_t> bytes) {
@@ -51,6 +53,19 @@ std::vector<std::uint8_t> ByteQueue::take(std::uint64_t now, std::uint64_t max) 
 void ByteQueue::clear() {
   segments_.clear();
   size_ = 0;
+}
+
+}  // namespace emitlab::sim
+
+namespace emitlab::sim {
+
+std::uint64_t ByteQueue::digest(std::uint64_t now) const {
+  std::uint64_t h = mix_all(size_, last_arrival_ > now ? last_arrival_ - now : 0);
+  for (const Segment& s : segments_) {
+    h = mix_all(h, s.arrival > now ? s.arrival - now : 0);
+    h = mix_all(h, digest_bytes(std::span(s.bytes).subspan(s.taken)));
+  }
+  return h;
 }
 
 }  // namespace emitlab::sim

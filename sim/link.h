@@ -21,6 +21,8 @@ class ByteQueue {
   // Up to `max` arrived bytes, in order.
   std::vector<std::uint8_t> take(std::uint64_t now, std::uint64_t max);
   void clear();
+  // The bytes not yet taken and their arrivals relative to `now` (for the explorer's state).
+  std::uint64_t digest(std::uint64_t now) const;
 
  private:
   struct Segment {

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <span>
 
 namespace emitlab::sim {
 
@@ -19,6 +21,20 @@ constexpr std::uint64_t mix64(std::uint64_t x) {
 // Hash of a sequence of words, order-sensitive.
 constexpr std::uint64_t mix_all(std::uint64_t a, std::uint64_t b) {
   return mix64(a ^ mix64(b));
+}
+
+// Hash of a byte string (length included), for state digests rather than content identity.
+inline std::uint64_t digest_bytes(std::span<const std::uint8_t> bytes) {
+  std::uint64_t h = mix64(bytes.size());
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = mix_all(h, w);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+  return mix_all(h, tail);
 }
 
 class Xoshiro256 {

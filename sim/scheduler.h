@@ -42,6 +42,8 @@ class Scheduler {
   bool empty() const { return pending_ == 0; }
   std::size_t pending() const { return pending_; }
   std::uint64_t events_run() const { return run_; }
+  // Pending events by instant, each instant's in the order ReadyEvent indexes them.
+  const std::map<std::uint64_t, std::vector<Event>>& pending_events() const { return instants_; }
 
  private:
   Chooser* chooser_;

@@ -1,5 +1,7 @@
 #include "sim/sim_peer.h"
 
+#include "sim/prng.h"
+
 #include <openssl/err.h>
 
 #include <algorithm>
@@ -899,6 +901,62 @@ void SimPeer::end_connection() {
     r.mismatch = "connection ended before the stream closed";
     r.outcome = StreamOutcome::Failed;
   }
+}
+
+std::uint64_t SimPeer::state_digest() const {
+  std::uint64_t h = 0x7065657273746174ULL;
+  auto add = [&h](std::uint64_t v) { h = mix_all(h, v); };
+  for (std::uint8_t b : wire_hash_.digest()) add(b);
+  for (std::uint8_t b : app_hash_.digest()) add(b);
+  add(outbound_.size());
+  add(digest_bytes(outbound_));
+  add(records_.size());
+  add(record_header_fill_);
+  add(record_body_left_);
+  add(tls_records_read_);
+  add(close_notify_record_.value_or(~0ULL));
+  for (bool f :
+       {handshake_done_, tls_dead_, h2_dead_, over_, failed_, aborted_, server_settings_seen_,
+        trailer_block_, goaway_received_, goaway_sent_, close_notify_received_}) {
+    add(f);
+  }
+  add(static_cast<std::uint64_t>(goaway_last_stream_id_));
+  add(next_request_index_);
+  add(completed_);
+  add(verified_);
+  add(cancelled_);
+  add(pings_sent_);
+  add(pings_acked_);
+  add(pings_outstanding_.size());
+  add(window_updates_sent_);
+  for (const auto& [id, st] : streams_) {
+    add(static_cast<std::uint64_t>(id));
+    add(st.body_bytes);
+    add(st.headers_complete);
+    add(st.end_stream);
+    add(st.reset);
+    add(st.error_code);
+    add(static_cast<std::uint64_t>(st.outcome));
+    add(st.trailers.size());
+  }
+  for (const auto& [id, st] : open_streams_) {
+    add(static_cast<std::uint64_t>(id));
+    add(st->credit);
+    add(st->cancelled_by_us);
+    add(st->body_mismatch.value_or(~0ULL));
+  }
+  if (nghttp2_session* s = session_.get()) {
+    add(static_cast<std::uint64_t>(nghttp2_session_get_local_window_size(s)));
+    add(static_cast<std::uint64_t>(nghttp2_session_get_remote_window_size(s)));
+    add(static_cast<std::uint64_t>(nghttp2_session_get_effective_recv_data_length(s)));
+    add(nghttp2_session_get_outbound_queue_size(s));
+    add(static_cast<std::uint64_t>(nghttp2_session_want_write(s)));
+    for (const auto& [id, st] : open_streams_) {
+      add(static_cast<std::uint64_t>(nghttp2_session_get_stream_local_window_size(s, id)));
+      add(static_cast<std::uint64_t>(nghttp2_session_get_stream_effective_recv_data_length(s, id)));
+    }
+  }
+  return h;
 }
 
 }  // namespace emitlab::sim

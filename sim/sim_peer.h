@@ -172,6 +172,10 @@ class SimPeer {
   bool close_notify_received() const { return close_notify_received_; }
   // The record that carried close_notify is the last record on the wire, and no byte followed it.
   bool close_notify_is_last() const;
+  // The peer's state for the explorer (sim/explore.h says what it covers): its TLS record
+  // parse position, what it read so far (by digest), its streams' verification and window
+  // state, nghttp2's windows and queue, and its counters. Virtual times are left out.
+  std::uint64_t state_digest() const;
 
  private:
   friend struct PeerCallbacks;  // the nghttp2 and OpenSSL C callbacks, in sim_peer.cpp

@@ -9,6 +9,7 @@
 #include "sim/connection_slot.h"
 #include "sim/counting_allocator.h"
 #include "sim/deterministic_tls.h"
+#include "sim/prng.h"
 #include "sim/scheduler.h"
 
 namespace emitlab::sim {
@@ -42,7 +43,7 @@ std::string digest_of_digests(const std::vector<ConnectionResult>& cs, bool wire
   return hex(h.digest());
 }
 
-class World {
+class World final : private ChoiceContext {
  public:
   World(const Scenario& scenario, const RunOptions& options)
       : scenario_(scenario),
@@ -50,12 +51,20 @@ class World {
         workload_(scenario_),
         own_counting_(options.counting ? nullptr : std::make_unique<CountingAllocator>()),
         counting_(options.counting ? *options.counting : *own_counting_),
-        tls_(scenario.seed),
+        own_tls_(options.tls ? nullptr : std::make_unique<DeterministicTls>(scenario.seed)),
+        tls_(options.tls ? *options.tls : *own_tls_),
         seeded_(scenario.seed),
         chooser_(options.choices ? *options.choices : seeded_, options.keep_choices),
         scheduler_(chooser_) {
-    if (options.keylog) tls_.set_keylog_sink(options.keylog);
+    if (options.tls) tls_.reseed(scenario.seed);
+    if (options.keylog || options.tls) tls_.set_keylog_sink(options.keylog);
+    if (options.choices) options.choices->bind(this);
   }
+  ~World() override {
+    if (options_.choices) options_.choices->bind(nullptr);
+  }
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
 
   RunResult run() {
     RunResult result;
@@ -104,13 +113,61 @@ class World {
             "the world did not settle within " + std::to_string(options_.max_events) + " events";
         return;
       }
+      current_ = e->connection;
       slots_[e->connection]->handle(*e);
+      current_ = kNoConnection;
       if (chooser_.diverged()) {
         result.replay_diverged = true;
         result.failure = "replay diverged: " + chooser_.divergence();
         return;
       }
     }
+  }
+
+  // ChoiceContext
+  void pending_offsets(std::vector<std::uint64_t>& out) const override {
+    out.clear();
+    for (const auto& [t, events] : scheduler_.pending_events()) {
+      if (!events.empty()) out.push_back(t - scheduler_.now());
+    }
+  }
+  bool handshaking() const override {
+    return current_ < slots_.size() && slots_[current_]->handshaking();
+  }
+  // Pruning points (sim/explore.h): labels asked at one place each in the world's code, outside
+  // any server call, so the state below (and the label) fixes how the run goes on.
+  static bool one_site_outside_server(Decision label) {
+    switch (label) {
+      case Decision::ReadyEvent:
+      case Decision::ReadChunk:
+      case Decision::ReadPause:
+      case Decision::PauseLength:
+      case Decision::AbruptClose:
+      case Decision::Ping:
+      case Decision::Reset:
+      case Decision::ResetWhich:
+      case Decision::WindowRelease:
+        return true;
+      default:
+        return false;
+    }
+  }
+  bool state_digest(Decision label, std::uint64_t& out) const override {
+    if (!one_site_outside_server(label)) return false;
+    std::uint64_t h = mix_all(static_cast<std::uint64_t>(label), current_);
+    for (const auto& slot : slots_) {
+      if (slot->in_server_call()) return false;
+      h = mix_all(h, slot->state_digest(scheduler_.now()));
+    }
+    for (const auto& [t, events] : scheduler_.pending_events()) {
+      h = mix_all(h, t - scheduler_.now());
+      for (const Event& e : events) {
+        h = mix_all(mix_all(h, static_cast<std::uint64_t>(e.kind) << 32 | e.connection),
+                    mix_all(static_cast<std::uint64_t>(e.stream), e.arg));
+      }
+    }
+    out = h;
+    return true;
   }
 
   void collect(RunResult& r) {
@@ -166,13 +223,16 @@ class World {
   // then the TLS contexts their SSLs came from, then the allocator everything was charged to.
   std::unique_ptr<CountingAllocator> own_counting_;
   CountingAllocator& counting_;
-  DeterministicTls tls_;
+  std::unique_ptr<DeterministicTls> own_tls_;
+  DeterministicTls& tls_;
   SeededChoices seeded_;
   Chooser chooser_;
   Scheduler scheduler_;
   std::unique_ptr<ResponseObject, SharedFree> shared_;
   std::optional<WorldContext> context_;
   std::vector<std::unique_ptr<ConnectionSlot>> slots_;
+  static constexpr std::uint32_t kNoConnection = 0xFFFFFFFF;
+  std::uint32_t current_ = kNoConnection;  // the connection whose event is running
 };
 
 }  // namespace

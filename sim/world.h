@@ -30,6 +30,7 @@
 namespace emitlab::sim {
 
 class CountingAllocator;
+class DeterministicTls;
 class WorldObserver;
 
 // ---------------------------------------------------------------------------------------------
@@ -63,6 +64,10 @@ struct RunOptions {
   // NSS key log lines of every connection (server side), for --keylog.
   std::function<void(std::string_view line)> keylog;
   std::uint64_t max_events = 2'000'000'000;  // a run that never settles is reported, not hung
+  // TLS contexts to reuse (null: the world builds its own). The world rewinds it to the
+  // scenario's seed first, so a reused one hands out the bytes a fresh one would; building one
+  // is 60-70% of a small run. Borrowed: it must outlive the run, and serve one run at a time.
+  DeterministicTls* tls = nullptr;
   // Builds every connection's emitter; empty: core's make_emitter for the scenario's strategy.
   // Properties inject strategies broken on purpose here (never shipped in core or the CLI).
   EmitterFactory emitter_factory;

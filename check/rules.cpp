@@ -1,13 +1,14 @@
-#include "props/checks.h"
+#include "check/rules.h"
 
 #include <algorithm>
 #include <functional>
 #include <sstream>
 
 #include "core/invariants.h"
+#include "sim/prng.h"
 #include "sim/workload.h"
 
-namespace emitlab::props {
+namespace emitlab::check {
 namespace {
 
 using sim::ConnectionResult;
@@ -278,6 +279,25 @@ std::optional<Finding> nghttp2_counted(const RunResult& run,
 
 StepChecker::StepChecker(const Scenario& scenario)
     : scenario_(scenario), conns_(scenario.workload.connections) {}
+
+std::uint64_t StepChecker::state_digest() const {
+  std::uint64_t h = first_.has_value();
+  auto add = [&h](std::uint64_t v) { h = sim::mix_all(h, v); };
+  for (const Conn& k : conns_) {
+    add(k.open_pass != 0);
+    add(k.have_previous);
+    add(k.previous.drain_slice_parked);
+    add(k.previous.gather_frame_deferred);
+    add(k.input_since_pass);
+    add(k.inflight);
+    add(k.most_entries);
+    add(k.most_retains);
+    add(k.emit_buffer_allocs);
+    add(k.heap_stage_allocs);
+    add(k.beyond_retention);
+  }
+  return h;
+}
 
 StepChecker::Conn& StepChecker::conn(std::uint32_t c) {
   current_ = c;
@@ -587,4 +607,4 @@ std::optional<Finding> check_run(const RunResult& run, const sim::CountingAlloca
   });
 }
 
-}  // namespace emitlab::props
+}  // namespace emitlab::check

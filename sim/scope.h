@@ -1,0 +1,41 @@
+// Exploration scopes (issue 10, item 3): a small scenario the explorer exhausts, the hazard of
+// the upstream's emit path it reaches, the bound it is exhausted to by default, and the labels
+// it holds at their defaults. Named scopes are built in; scope files (strict JSON, like
+// scenarios) describe users' own:
+//   {"name": "mine", "hazard": "what it reaches", "bound": 2, "hold": ["read_delay"],
+//    "scenario": { ...a scenario, read by parse_scenario... }}
+// Only "scenario" is required; unknown keys are errors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/choice.h"
+#include "sim/scenario.h"
+
+namespace emitlab::sim {
+
+struct Scope {
+  std::string name;
+  std::string hazard;
+  Scenario scenario;  // its strategy is drain unless the scope or the caller says otherwise
+  std::uint32_t bound = 1;
+  std::vector<Decision> hold;
+};
+
+// Every named scope, in a fixed order.
+const std::vector<Scope>& named_scopes();
+const Scope* find_scope(std::string_view name);
+
+struct ScopeParse {
+  std::optional<Scope> scope;
+  std::string error;  // one line
+};
+// `origin` names the file in errors and is the scope's name when the file gives none.
+ScopeParse parse_scope(std::string_view json_text, const std::string& origin);
+std::optional<Decision> decision_named(std::string_view name);
+
+}  // namespace emitlab::sim
