@@ -88,12 +88,10 @@ bool runs_case(const Shard& s, int index) {
 ShardResult run_shard(const CampaignSpec& spec, const CaseObserver& observer) {
   const PropertyDef& def = *spec.def;
   const auto start = Clock::now();
-  const auto elapsed = [&] {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-  };
+  const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   const rc::Gen<Case> gen = def.gen();
-  const int mine = spec.cases / spec.shard.count +
-                   (spec.shard.index < spec.cases % spec.shard.count ? 1 : 0);
+  const int mine =
+      spec.cases / spec.shard.count + (spec.shard.index < spec.cases % spec.shard.count ? 1 : 0);
   const int step = std::max(1, mine / 10);
   ShardResult r;
   for (int i = spec.shard.index; i < spec.cases; i += spec.shard.count) {
@@ -110,8 +108,8 @@ ShardResult run_shard(const CampaignSpec& spec, const CaseObserver& observer) {
       v.finding = Finding{"generation", error};
     }
     if (r.cases % step == 0 || r.cases == mine) {
-      std::cerr << "[campaign] " << shard_name(spec) << ": " << r.cases << "/" << mine
-                << " cases, " << elapsed() << " s\n";
+      std::cerr << "[campaign] " << shard_name(spec) << ": " << r.cases << "/" << mine << " cases, "
+                << elapsed() << " s\n";
     }
     if (!v.finding) continue;
     std::cerr << "[campaign] " << shard_name(spec) << ": case " << i << " fails ("
@@ -150,23 +148,21 @@ nlohmann::json shard_json(const CampaignSpec& spec, const ShardResult& result) {
                           {"schedule", v->schedule},
                           {"replay", v->replay}});
   }
-  return json{{"emitlab_campaign", 1},
-              {"kind", "props"},
-              {"campaign",
-               {{"property", spec.def->name},
-                {"seed", spec.seed},
-                {"cases", spec.cases},
-                {"mutant", ""}}},
-              {"shard", spec.shard.index},
-              {"shards", spec.shard.count},
-              {"schedules", 0},
-              {"cases", result.cases},
-              {"distinct_states", 0},
-              {"pruned", 0},
-              {"exhausted", result.exhausted()},
-              {"stopped_by", result.violation ? json("violation") : json(nullptr)},
-              {"seconds", result.seconds},
-              {"violations", std::move(violations)}};
+  return json{
+      {"emitlab_campaign", 1},
+      {"kind", "props"},
+      {"campaign",
+       {{"property", spec.def->name}, {"seed", spec.seed}, {"cases", spec.cases}, {"mutant", ""}}},
+      {"shard", spec.shard.index},
+      {"shards", spec.shard.count},
+      {"schedules", 0},
+      {"cases", result.cases},
+      {"distinct_states", 0},
+      {"pruned", 0},
+      {"exhausted", result.exhausted()},
+      {"stopped_by", result.violation ? json("violation") : json(nullptr)},
+      {"seconds", result.seconds},
+      {"violations", std::move(violations)}};
 }
 
 int campaign_main(int argc, char** argv) {
@@ -193,7 +189,8 @@ int campaign_main(int argc, char** argv) {
   spec.def = find_property(property);
   if (spec.def == nullptr) {
     std::string names;
-    for (const auto& def : suite_properties()) names += std::string(names.empty() ? "" : ", ") + def.name;
+    for (const auto& def : suite_properties())
+      names += std::string(names.empty() ? "" : ", ") + def.name;
     std::cerr << "props_campaign: bad --property '" << property << "': expected one of " << names
               << "\n";
     return 2;

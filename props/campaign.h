@@ -45,9 +45,9 @@ bool runs_case(const Shard& s, int index);
 struct ShardViolation {
   std::string rule;
   std::string detail;
-  int index = 0;          // the case's index in the campaign (the ordinal)
-  std::string schedule;   // the case in words: index, seed, size, shrink steps
-  std::string replay;     // reruns the shrunk case: BINARY replay emitlabprop1.TOKEN
+  int index = 0;         // the case's index in the campaign (the ordinal)
+  std::string schedule;  // the case in words: index, seed, size, shrink steps
+  std::string replay;    // reruns the shrunk case: BINARY replay emitlabprop1.TOKEN
 };
 
 struct ShardResult {

@@ -6,7 +6,8 @@
 #include "props/runner.h"
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && (std::string_view(argv[1]) == "replay" || std::string_view(argv[1]) == "check")) {
+  if (argc >= 2 &&
+      (std::string_view(argv[1]) == "replay" || std::string_view(argv[1]) == "check")) {
     return emitlab::props::props_main(argc, argv);
   }
   return emitlab::props::campaign_main(argc, argv);

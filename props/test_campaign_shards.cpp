@@ -21,9 +21,8 @@ Verdict check_few_requests(const Case& c) {
   if (c.scenario.workload.requests <= 4) return Verdict{};
   Verdict v = check_every_rule(c);
   if (!v.finding) {
-    v.finding = Finding{"demo_few_requests",
-                        std::to_string(c.scenario.workload.requests) +
-                            " requests (this property is false on purpose)"};
+    v.finding = Finding{"demo_few_requests", std::to_string(c.scenario.workload.requests) +
+                                                 " requests (this property is false on purpose)"};
   }
   return v;
 }
@@ -67,15 +66,16 @@ Run run_campaign(const char* property, int cases, int shards, std::uint64_t seed
 BOOST_AUTO_TEST_CASE(shard_option) {
   BOOST_TEST((parse("0/1").shard == Shard{0, 1}));
   BOOST_TEST((parse("3/4").shard == Shard{3, 4}));
-  for (const char* bad : {"4/4", "1", "", "/4", "1/", "-1/4", "1/-4", "1/0", "a/4", "1/4x",
-                          " 1/4", "1/2000000000"}) {
+  for (const char* bad :
+       {"4/4", "1", "", "/4", "1/", "-1/4", "1/-4", "1/0", "a/4", "1/4x", " 1/4", "1/2000000000"}) {
     const ShardParse p = parse(bad);
     BOOST_TEST_INFO(bad);
     BOOST_TEST(!p.shard);
     BOOST_TEST(p.error.find("'" + std::string(bad) + "'") != std::string::npos, p.error);
   }
-  BOOST_TEST((parse("auto", {{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}).shard ==
-              Shard{2, 4}));
+  BOOST_TEST(
+      (parse("auto", {{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}).shard ==
+       Shard{2, 4}));
   BOOST_TEST((parse("auto", {{"JOB_COMPLETION_INDEX", "1"}, {"EMITLAB_SHARD_COUNT", "3"}}).shard ==
               Shard{1, 3}));
   const ShardParse none = parse("auto");
@@ -85,7 +85,8 @@ BOOST_AUTO_TEST_CASE(shard_option) {
   BOOST_TEST(!no_count.shard);
   BOOST_TEST(no_count.error.find("EMITLAB_SHARD_COUNT is not set") != std::string::npos,
              no_count.error);
-  const ShardParse over = parse("auto", {{"SLURM_ARRAY_TASK_ID", "4"}, {"SLURM_ARRAY_TASK_COUNT", "4"}});
+  const ShardParse over =
+      parse("auto", {{"SLURM_ARRAY_TASK_ID", "4"}, {"SLURM_ARRAY_TASK_COUNT", "4"}});
   BOOST_TEST(!over.shard);
   BOOST_TEST(over.error.find("SLURM_ARRAY_TASK_ID=4") != std::string::npos, over.error);
 }
@@ -159,9 +160,9 @@ BOOST_AUTO_TEST_CASE(shard_line_has_the_schema_fields) {
   const nlohmann::json line = shard_json(spec, r);
   std::set<std::string> keys;
   for (const auto& [k, v] : line.items()) keys.insert(k);
-  const std::set<std::string> schema{"emitlab_campaign", "kind", "campaign", "shard", "shards",
-                                     "schedules", "cases", "distinct_states", "pruned",
-                                     "exhausted", "stopped_by", "seconds", "violations"};
+  const std::set<std::string> schema{
+      "emitlab_campaign", "kind",   "campaign",  "shard",      "shards",  "schedules", "cases",
+      "distinct_states",  "pruned", "exhausted", "stopped_by", "seconds", "violations"};
   BOOST_TEST((keys == schema));
   BOOST_TEST(line["kind"] == "props");
   BOOST_TEST(line["campaign"]["property"] == "per_stream_delivery");
