@@ -48,9 +48,10 @@ void check_violation(const Line& l, const json& v, std::size_t i) {
   require(v.contains("deviations") && v["deviations"].is_number_unsigned(), l.where,
           what + " needs \"deviations\" as a whole number");
   const auto it = v.find("ordinal");
-  require(it != v.end() && it->is_array() && !it->empty() &&
-              std::all_of(it->begin(), it->end(), [](const json& x) { return x.is_number_unsigned(); }),
-          l.where, what + " needs \"ordinal\" as a non-empty list of whole numbers");
+  require(
+      it != v.end() && it->is_array() && !it->empty() &&
+          std::all_of(it->begin(), it->end(), [](const json& x) { return x.is_number_unsigned(); }),
+      l.where, what + " needs \"ordinal\" as a non-empty list of whole numbers");
 }
 
 // Every field the schema names, with its type.
@@ -68,19 +69,23 @@ void check_line(const Line& l) {
           "\"shards\" is " + shards.dump() + "; expected a whole number >= 1");
   const json& shard = field(l, "shard");
   require(shard.is_number_unsigned() && shard.get<std::uint64_t>() < shards.get<std::uint64_t>(),
-          l.where, "\"shard\" is " + shard.dump() + "; expected 0.." + std::to_string(shards.get<std::uint64_t>() - 1));
+          l.where,
+          "\"shard\" is " + shard.dump() + "; expected 0.." +
+              std::to_string(shards.get<std::uint64_t>() - 1));
   for (const char* key : kCounts) {
-    require(field(l, key).is_number_unsigned(), l.where,
-            std::string("\"") + key + "\" is " + field(l, key).dump() + "; expected a whole number");
+    require(
+        field(l, key).is_number_unsigned(), l.where,
+        std::string("\"") + key + "\" is " + field(l, key).dump() + "; expected a whole number");
   }
   require(field(l, "exhausted").is_boolean(), l.where, "\"exhausted\" is not true or false");
   const json& stopped = field(l, "stopped_by");
-  require(stopped.is_null() ||
-              (stopped.is_string() &&
-               std::find(kStoppedBy.begin(), kStoppedBy.end(), stopped.get<std::string>()) != kStoppedBy.end()),
-          l.where,
-          "\"stopped_by\" is " + stopped.dump() +
-              "; expected null, \"max-schedules\", \"max-seconds\", \"interrupted\" or \"violation\"");
+  require(
+      stopped.is_null() ||
+          (stopped.is_string() && std::find(kStoppedBy.begin(), kStoppedBy.end(),
+                                            stopped.get<std::string>()) != kStoppedBy.end()),
+      l.where,
+      "\"stopped_by\" is " + stopped.dump() +
+          "; expected null, \"max-schedules\", \"max-seconds\", \"interrupted\" or \"violation\"");
   const json& seconds = field(l, "seconds");
   require(seconds.is_number() && seconds.get<double>() >= 0, l.where,
           "\"seconds\" is " + seconds.dump() + "; expected a number >= 0");
@@ -159,8 +164,8 @@ std::variant<Merged, std::string> merge_shards(const std::vector<ShardFile>& fil
       }
     }
     if (!missing.empty() || !duplicated.empty()) {
-      std::string message = "the shards do not cover the campaign of " + std::to_string(n) +
-                            " shards exactly once:";
+      std::string message =
+          "the shards do not cover the campaign of " + std::to_string(n) + " shards exactly once:";
       if (!missing.empty()) message += " missing shard(s) " + list(missing);
       if (!missing.empty() && !duplicated.empty()) message += ";";
       if (!duplicated.empty()) message += " duplicated shard(s) " + duplicated;
@@ -194,8 +199,8 @@ std::variant<Merged, std::string> merge_shards(const std::vector<ShardFile>& fil
       for (std::size_t i = 0; i < s["violations"].size(); ++i) {
         const json& v = s["violations"][i];
         ++violations;
-        Key key{v["deviations"].get<std::uint64_t>(), v["ordinal"].get<std::vector<std::uint64_t>>(),
-                k, i};
+        Key key{v["deviations"].get<std::uint64_t>(),
+                v["ordinal"].get<std::vector<std::uint64_t>>(), k, i};
         if (!best || key < *best) {
           best = std::move(key);
           first_violation = v;
@@ -239,12 +244,12 @@ void print_merged(std::ostream& os, const Merged& m) {
                          " pruned"
                    : std::to_string(j["cases"].get<std::uint64_t>()) + " cases";
   };
-  os << r["kind"].get<std::string>() << " campaign " << r["campaign"].dump() << ", "
-     << r["shards"] << " shards\n";
+  os << r["kind"].get<std::string>() << " campaign " << r["campaign"].dump() << ", " << r["shards"]
+     << " shards\n";
   for (const json& s : m.shards) {
     const json& v = s["violations"];
     os << "  shard " << s["shard"] << "/" << s["shards"] << ": "
-       << (!v.empty()                ? "violation " + v[0]["rule"].get<std::string>()
+       << (!v.empty()                   ? "violation " + v[0]["rule"].get<std::string>()
            : s["exhausted"].get<bool>() ? std::string("exhausted")
                                         : "stopped by " + s["stopped_by"].dump())
        << ", " << counts(s) << ", " << secs(s["seconds"]) << "\n";

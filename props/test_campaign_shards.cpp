@@ -1,9 +1,14 @@
+// main(): the Boost.Test runner, or `campaign ...` (props_campaign's flags, this binary's
+// properties too) and `replay TOKEN`.
+#define BOOST_TEST_NO_MAIN
+#define BOOST_TEST_ALTERNATIVE_INIT_API
 // Property campaigns split into shards (props/campaign.h): the shard option, the case draws,
 // and that N shards run exactly the cases of one unsharded run, each once, with the same
 // verdicts and the same first violation (its shrunk case and replay command).
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -180,3 +185,10 @@ BOOST_AUTO_TEST_CASE(shard_line_has_the_schema_fields) {
 
 }  // namespace
 }  // namespace emitlab::props
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "campaign") {
+    return emitlab::props::campaign_main(argc - 1, argv + 1);
+  }
+  return emitlab::props::props_main(argc, argv);
+}

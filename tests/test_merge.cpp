@@ -27,12 +27,9 @@ json shard(int k, int n, std::uint64_t schedules = 10, std::uint64_t cases = 0) 
 }
 
 json violation(std::uint64_t deviations, std::vector<std::uint64_t> ordinal, std::string rule) {
-  return json{{"rule", std::move(rule)},
-              {"detail", "d"},
-              {"deviations", deviations},
-              {"ordinal", std::move(ordinal)},
-              {"schedule", "s"},
-              {"replay", "emitlab replay emitlab1.X"}};
+  return json{{"rule", std::move(rule)},  {"detail", "d"},
+              {"deviations", deviations}, {"ordinal", std::move(ordinal)},
+              {"schedule", "s"},          {"replay", "emitlab replay emitlab1.X"}};
 }
 
 ShardFile file(const std::string& name, const json& line) {
@@ -121,8 +118,8 @@ BOOST_AUTO_TEST_CASE(first_violation_fewest_deviations_then_ordinal_then_shard) 
 BOOST_AUTO_TEST_CASE(missing_and_duplicated_shards_are_named) {
   const std::string missing = error(files({shard(0, 4), shard(2, 4)}));
   BOOST_TEST(has(missing, "missing shard(s) 1, 3"), missing);
-  const std::string dup = error({file("a.json", shard(0, 2)), file("b.json", shard(1, 2)),
-                                 file("c.json", shard(1, 2))});
+  const std::string dup = error(
+      {file("a.json", shard(0, 2)), file("b.json", shard(1, 2)), file("c.json", shard(1, 2))});
   BOOST_TEST(has(dup, "duplicated shard(s) 1 in b.json:1 c.json:1"), dup);
   const std::string both = error({file("a.json", shard(0, 3)), file("b.json", shard(0, 3))});
   BOOST_TEST(has(both, "missing shard(s) 1, 2"), both);
@@ -157,9 +154,9 @@ BOOST_AUTO_TEST_CASE(truncated_or_corrupt_lines_name_the_file) {
 }
 
 BOOST_AUTO_TEST_CASE(every_field_is_checked) {
-  for (const char* key : {"emitlab_campaign", "kind", "campaign", "shard", "shards", "schedules",
-                          "cases", "distinct_states", "pruned", "exhausted", "stopped_by",
-                          "seconds", "violations"}) {
+  for (const char* key :
+       {"emitlab_campaign", "kind", "campaign", "shard", "shards", "schedules", "cases",
+        "distinct_states", "pruned", "exhausted", "stopped_by", "seconds", "violations"}) {
     json s = shard(0, 1);
     s.erase(key);
     const std::string e = error(files({s}));

@@ -25,7 +25,7 @@ timeout=3600
 readonly kTimedOut=4
 
 usage() {
-  sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 bad() {
