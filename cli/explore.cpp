@@ -25,7 +25,8 @@ struct Shard {
 };
 
 bool parse_u32(const std::string& text, std::uint32_t& out) {
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     return false;
   }
   out = static_cast<std::uint32_t>(std::stoul(text));
@@ -120,20 +121,21 @@ nlohmann::ordered_json result_line(const LoadedScope& scope, const ExploreFlags&
        limits.max_schedules ? nlohmann::ordered_json(limits.max_schedules) : nullptr},
       {"split_depth", sim::ExploreLimits::kSplitDepth}};
   if (limits.max_depth != 0) campaign["max_depth"] = limits.max_depth;
-  nlohmann::ordered_json j{{"emitlab_campaign", 1},
-                           {"kind", "explore"},
-                           {"campaign", campaign},
-                           {"shard", shard.index},
-                           {"shards", shard.count},
-                           {"schedules", r.counts.schedules},
-                           {"cases", 0},
-                           {"distinct_states", r.counts.distinct_states},
-                           {"pruned", r.counts.pruned},
-                           {"exhausted", r.exhausted},
-                           {"stopped_by", r.stopped_by.empty() ? nlohmann::ordered_json(nullptr)
-                                                               : nlohmann::ordered_json(r.stopped_by)},
-                           {"seconds", seconds},
-                           {"violations", nlohmann::ordered_json::array()}};
+  nlohmann::ordered_json j{
+      {"emitlab_campaign", 1},
+      {"kind", "explore"},
+      {"campaign", campaign},
+      {"shard", shard.index},
+      {"shards", shard.count},
+      {"schedules", r.counts.schedules},
+      {"cases", 0},
+      {"distinct_states", r.counts.distinct_states},
+      {"pruned", r.counts.pruned},
+      {"exhausted", r.exhausted},
+      {"stopped_by", r.stopped_by.empty() ? nlohmann::ordered_json(nullptr)
+                                          : nlohmann::ordered_json(r.stopped_by)},
+      {"seconds", seconds},
+      {"violations", nlohmann::ordered_json::array()}};
   if (r.violation) {
     const auto& v = *r.violation;
     j["violations"].push_back({{"rule", v.rule},
@@ -171,8 +173,7 @@ void print_text(const LoadedScope& scope, const ExploreFlags& f, const sim::Expl
     o << "verdict:    exhausted, clean (every schedule with K <= " << limits.bound
       << " deviations)\n";
   } else {
-    o << "verdict:    stopped by " << r.stopped_by << " in K=" << r.counts.k
-      << ", not exhausted\n";
+    o << "verdict:    stopped by " << r.stopped_by << " in K=" << r.counts.k << ", not exhausted\n";
   }
 }
 
@@ -240,11 +241,11 @@ int cmd_explore(const CLI::App& cmd, const ExploreFlags& f) {
     const double elapsed = std::chrono::duration<double>(now - start).count();
     if (now - last >= std::chrono::seconds(1)) {
       last = now;
-      std::fprintf(stderr, "explore: K=%u %llu schedules, %.0f/s, %llu distinct states, %llu pruned\n",
-                   p.k, static_cast<unsigned long long>(p.schedules),
-                   elapsed > 0 ? p.schedules / elapsed : 0.0,
-                   static_cast<unsigned long long>(p.distinct_states),
-                   static_cast<unsigned long long>(p.pruned));
+      std::fprintf(
+          stderr, "explore: K=%u %llu schedules, %.0f/s, %llu distinct states, %llu pruned\n", p.k,
+          static_cast<unsigned long long>(p.schedules), elapsed > 0 ? p.schedules / elapsed : 0.0,
+          static_cast<unsigned long long>(p.distinct_states),
+          static_cast<unsigned long long>(p.pruned));
     }
     if (f.max_seconds > 0 && elapsed >= f.max_seconds) return "max-seconds";
     return {};

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/byte_size.h"
+#include "core/mutant.h"
 
 namespace emitlab::cli {
 namespace {
@@ -61,6 +62,13 @@ void apply_workload(const CommonFlags& f, sim::Scenario& s) {
 
 void apply_link(const CommonFlags& f, sim::Scenario& s) {
   if (given(f, "--seed")) s.seed = f.seed;
+  if (given(f, "--mutant")) {
+    const MutantParse m = parse_mutant(f.mutant);
+    if (!m.mutant) {
+      throw UsageError{"bad --mutant '" + f.mutant + "': expected one of " + mutant_names()};
+    }
+    s.mutant = *m.mutant;
+  }
   if (given(f, "--cipher-ring")) s.rings.cipher_out_records = f.cipher_ring;
   if (given(f, "--plaintext-ring")) {
     s.rings.plaintext = size_flag("--plaintext-ring", f.plaintext_ring, 4096, 16 << 20);
@@ -103,6 +111,8 @@ void add_common(CLI::App& cmd, CommonFlags& f) {
       ->check(CLI::IsMember({"sync", "async", "mixed"}));
   cmd.add_option("--read-chunk", f.read_chunk, "bytes the peer reads at once (default 1K..64K)");
   cmd.add_option("--scenario", f.scenario_file, "scenario JSON file; flags given override it");
+  cmd.add_option("--mutant", f.mutant,
+                 "arm one fault point of the bug zoo on every connection (README: Mutants)");
   cmd.add_flag("--print-scenario", f.print_scenario,
                "print the canonical scenario of the run and exit");
 }

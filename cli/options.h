@@ -28,6 +28,7 @@ struct CommonFlags {
   std::string completions;
   std::string read_chunk;
   std::string scenario_file;
+  std::string mutant;
   bool print_scenario = false;
 
   CLI::App* cmd = nullptr;  // to tell given flags from defaults

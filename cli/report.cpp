@@ -33,6 +33,10 @@ std::string duration(std::uint64_t ns) {
 
 std::vector<Row> rows() {
   std::vector<Row> r = {
+      {"mutant",
+       [](const auto& s) {
+         return s.mutant == "none" ? s.mutant : s.mutant + " (a fault point armed: bug zoo)";
+       }},
       {"pacing",
        [](const auto& s) {
          return s.pacing + (s.input_independent ? " (input-independent)" : " (timing-dependent)");
@@ -134,6 +138,7 @@ nlohmann::json to_json(const sim::Summary& s) {
   }
   return {
       {"strategy", s.strategy},
+      {"mutant", s.mutant},
       {"pacing", s.pacing},
       {"input_independent", s.input_independent},
       {"connections", s.connections},

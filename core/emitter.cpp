@@ -6,12 +6,12 @@
 
 namespace emitlab {
 
-std::unique_ptr<Emitter> make_emitter(const StrategySpec& spec, EmitterHeap& heap) {
+std::unique_ptr<Emitter> make_emitter(const StrategySpec& spec, EmitterHeap& heap, Mutant mutant) {
   switch (spec.base) {
     case StrategyBase::Gather:
-      return std::make_unique<GatherEmitter>(spec, heap);
+      return std::make_unique<GatherEmitter>(spec, heap, nullptr, mutant);
     case StrategyBase::Hybrid:
-      return std::make_unique<HybridEmitter>(spec, heap);
+      return std::make_unique<HybridEmitter>(spec, heap, nullptr, mutant);
     case StrategyBase::Drain:
       break;
   }

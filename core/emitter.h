@@ -8,6 +8,7 @@
 
 #include "core/allocator.h"
 #include "core/h2_session.h"
+#include "core/mutant.h"
 #include "core/pass_record.h"
 #include "core/strategy.h"
 #include "core/tls_connection.h"
@@ -38,7 +39,9 @@ class Emitter {
   virtual void release_scratch() {}
 };
 
-std::unique_ptr<Emitter> make_emitter(const StrategySpec& spec, EmitterHeap& heap);
+// `mutant`: the bug zoo's emitter fault points (core/mutant.h), None in production.
+std::unique_ptr<Emitter> make_emitter(const StrategySpec& spec, EmitterHeap& heap,
+                                      Mutant mutant = Mutant::None);
 
 // Builds the emitter of a connection; tests and properties inject deliberately broken ones.
 using EmitterFactory =

@@ -16,10 +16,11 @@ void count_copy(PassRecord* rec, CopySite site, std::size_t bytes) {
 }  // namespace
 
 GatherEmitter::GatherEmitter(const StrategySpec& spec, EmitterHeap& heap,
-                             std::unique_ptr<ReleasePolicy> release)
+                             std::unique_ptr<ReleasePolicy> release, Mutant mutant)
     : spec_(spec),
       lifetime_(spec.reuse_scratch),
-      release_(release ? std::move(release) : make_release_policy(spec.release_at_close, heap)),
+      release_(release ? std::move(release)
+                       : make_release_policy(spec.release_at_close, heap, mutant)),
       entries_(heap, AllocSite::GatherList, kGatherListInitial),
       emit_heap_(heap, AllocSite::EmitBuffer),
       heap_stage_(heap, AllocSite::HeapStage) {}

@@ -29,9 +29,10 @@ class GatherEmitter final : public Emitter, private EmitSink {
   static constexpr std::size_t kStageSize = 16384;
   static constexpr std::size_t kGatherListInitial = 64;
 
-  // `release` overrides the policy the spec implies (tests inject broken ones).
+  // `release` overrides the policy the spec implies (tests inject broken ones); `mutant` arms
+  // the release policy's fault points (core/mutant.h).
   GatherEmitter(const StrategySpec& spec, EmitterHeap& heap,
-                std::unique_ptr<ReleasePolicy> release = nullptr);
+                std::unique_ptr<ReleasePolicy> release = nullptr, Mutant mutant = Mutant::None);
   ~GatherEmitter() override;
   void run_pass(EmitContext& ctx) override;
   void on_stream_close(ServerStream& stream, bool in_pass, PassRecord* record) override;

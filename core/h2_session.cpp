@@ -83,7 +83,8 @@ struct H2ServerSession::Callbacks {
         break;
       case NGHTTP2_WINDOW_UPDATE:
         // Upstream a057120: a window that reopens must re-drive the emit.
-        s.listener_->request_emit();
+        if (s.mutant_ != Mutant::NoWindowRedrive) s.listener_->request_emit();  // bug zoo
+        if (s.mutant_ == Mutant::EmitInsideCallback) s.listener_->emit_now();   // bug zoo
         break;
       case NGHTTP2_PING:
         // Automatic PING ACK is off (upstream bf7e86b); answer once, on the next pass.
@@ -250,8 +251,8 @@ nghttp2_mem H2ServerSession::counting_mem(H2ServerSession* self) {
   return {&self->mem_route_, MemHook::malloc, MemHook::free, MemHook::calloc, MemHook::realloc};
 }
 
-H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator)
-    : listener_(&listener), mem_route_{&allocator, nullptr} {
+H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator, Mutant mutant)
+    : listener_(&listener), mutant_(mutant), mem_route_{&allocator, nullptr} {
   nghttp2_session_callbacks* raw_cbs = nullptr;
   nghttp2_session_callbacks_new(&raw_cbs);
   NgCallbacksPtr cbs(raw_cbs);
@@ -271,7 +272,8 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
   nghttp2_option_set_max_settings(raw_opt, 32);
   nghttp2_option_set_max_outbound_ack(raw_opt, 64);
   nghttp2_option_set_no_auto_window_update(raw_opt, 1);
-  nghttp2_option_set_no_auto_ping_ack(raw_opt, 1);
+  // Bug zoo: ping-answered-twice lets nghttp2 answer too, besides on_frame_recv's manual ACK.
+  nghttp2_option_set_no_auto_ping_ack(raw_opt, mutant_ == Mutant::PingAnsweredTwice ? 0 : 1);
 
   nghttp2_mem mem = counting_mem(this);
   nghttp2_session* raw = nullptr;
@@ -320,7 +322,12 @@ ServerStream* H2ServerSession::find(std::int32_t stream_id) {
 bool H2ServerSession::feed(std::span<const std::uint8_t> data) {
   const ssize_t rv = nghttp2_session_mem_recv(session_.get(), data.data(), data.size());
   if (rv < 0) return false;
-  if (nghttp2_session_want_write(session_.get()) != 0) listener_->request_emit();
+  // Bug zoo: under no-window-redrive only frames nghttp2 queued itself (ACKs, resets) ask for
+  // a pass, not DATA a reopened window let go.
+  const bool wants = mutant_ == Mutant::NoWindowRedrive
+                         ? nghttp2_session_get_outbound_queue_size(session_.get()) > 0
+                         : nghttp2_session_want_write(session_.get()) != 0;
+  if (wants) listener_->request_emit();
   return true;
 }
 

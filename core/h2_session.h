@@ -17,6 +17,7 @@
 
 #include "core/allocator.h"
 #include "core/header_table.h"
+#include "core/mutant.h"
 #include "core/nghttp2_handles.h"
 #include "core/pass_record.h"
 #include "core/response.h"
@@ -62,13 +63,17 @@ class SessionListener {
   virtual void on_request(ServerStream& stream) = 0;
   // Something wants an emit pass (never run from inside an nghttp2 callback).
   virtual void request_emit() = 0;
+  // Runs the requested pass at once, wherever the caller is: only the emit-inside-callback
+  // mutant calls it (core/mutant.h), from inside nghttp2's WINDOW_UPDATE callback.
+  virtual void emit_now() = 0;
   // Fires inside send/mem_send right after END_STREAM or a reset, before the owner drops its ref.
   virtual void on_stream_close(ServerStream& stream, std::uint32_t error_code) = 0;
 };
 
 class H2ServerSession {
  public:
-  H2ServerSession(SessionListener& listener, Allocator& allocator);
+  // `mutant`: the bug zoo's fault points of the session (core/mutant.h), None in production.
+  H2ServerSession(SessionListener& listener, Allocator& allocator, Mutant mutant = Mutant::None);
   // Streams still open are closed through the listener (CANCEL) before nghttp2 goes away.
   ~H2ServerSession();
   H2ServerSession(const H2ServerSession&) = delete;
@@ -116,6 +121,7 @@ class H2ServerSession {
   static nghttp2_mem counting_mem(H2ServerSession* self);
 
   SessionListener* listener_;
+  Mutant mutant_;
   MemRoute mem_route_;
   EmitSink* sink_ = nullptr;
   PassRecord* record_ = nullptr;

@@ -7,8 +7,11 @@ void HybridEmitter::run_pass(EmitContext& ctx) {
     ctx.tls.violation(Rule::HybridPin, "drain's parked slice and gather's deferred frame at once");
     return;
   }
-  const bool use_drain = drain_.holds_unsent_bytes() ||
-                         (ctx.large_streams_pending == 0 && !gather_.holds_deferred_frame());
+  // The two pins; the bug zoo's hybrid-no-drain-pin and hybrid-gather-to-drain pull one each.
+  const bool drain_pinned = drain_.holds_unsent_bytes() && mutant_ != Mutant::HybridNoDrainPin;
+  const bool gather_pinned =
+      gather_.holds_deferred_frame() && mutant_ != Mutant::HybridGatherToDrain;
+  const bool use_drain = drain_pinned || (ctx.large_streams_pending == 0 && !gather_pinned);
   if (use_drain) {
     drain_.run_pass(ctx);
   } else {

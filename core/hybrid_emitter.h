@@ -13,9 +13,10 @@ namespace emitlab {
 
 class HybridEmitter final : public Emitter {
  public:
+  // `mutant` arms the selector's and the release policy's fault points (core/mutant.h).
   HybridEmitter(const StrategySpec& spec, EmitterHeap& heap,
-                std::unique_ptr<ReleasePolicy> release = nullptr)
-      : gather_(spec, heap, std::move(release)) {}
+                std::unique_ptr<ReleasePolicy> release = nullptr, Mutant mutant = Mutant::None)
+      : gather_(spec, heap, std::move(release), mutant), mutant_(mutant) {}
 
   void run_pass(EmitContext& ctx) override;
   // Only a gather pass has entries pointing into bodies: a stream closing in a drain pass
@@ -31,6 +32,7 @@ class HybridEmitter final : public Emitter {
  private:
   DrainEmitter drain_;
   GatherEmitter gather_;
+  Mutant mutant_;
   bool in_gather_pass_ = false;
 };
 

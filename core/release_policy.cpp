@@ -8,20 +8,21 @@ namespace {
 constexpr std::size_t kRefListInitial = 32;
 
 // Takes a reference if the object is refcounted; immutable bodies need none.
-ResponseObject* retain_counted(ResponseObject* object, PassRecord& record) {
-  if (!object->retain()) return nullptr;
+ResponseObject* retain_counted(ResponseObject* object, PassRecord& record, Mutant mutant) {
+  if (!object->retain(mutant == Mutant::RefcountOnImmutable)) return nullptr;  // bug zoo
   ++record.ref_retains;
   return object;
 }
 
 class PerSliceRelease final : public ReleasePolicy {
  public:
-  explicit PerSliceRelease(EmitterHeap& heap) : refs_(heap, AllocSite::RefList, kRefListInitial) {}
+  PerSliceRelease(EmitterHeap& heap, Mutant mutant)
+      : refs_(heap, AllocSite::RefList, kRefListInitial), mutant_(mutant) {}
   ~PerSliceRelease() override { release_all(); }
 
   void on_slice(ServerStream& stream, PassRecord& record) override {
     refs_.push_back(nullptr);  // may throw: reserve the slot before taking the reference
-    refs_.back() = retain_counted(stream.response.get(), record);
+    refs_.back() = retain_counted(stream.response.get(), record, mutant_);
   }
   void on_stream_close(ServerStream&, bool, PassRecord*) override {}
   void after_flush(PassRecord* record) override {
@@ -38,22 +39,24 @@ class PerSliceRelease final : public ReleasePolicy {
 
  private:
   ScratchVector<ResponseObject*> refs_;
+  Mutant mutant_;
 };
 
 class AtCloseRelease final : public ReleasePolicy {
  public:
+  explicit AtCloseRelease(Mutant mutant) : mutant_(mutant) {}
   ~AtCloseRelease() override { release_all(); }
 
   void on_slice(ServerStream& stream, PassRecord& record) override {
     if (stream.emitter_ref_taken) return;
-    stream.emitter_ref = retain_counted(stream.response.get(), record);
+    stream.emitter_ref = retain_counted(stream.response.get(), record, mutant_);
     stream.emitter_ref_taken = true;
     ++record.streams_started;
   }
   void on_stream_close(ServerStream& stream, bool in_pass, PassRecord* record) override {
     ResponseObject* held = std::exchange(stream.emitter_ref, nullptr);
     if (held == nullptr) return;
-    if (in_pass) {
+    if (in_pass && mutant_ != Mutant::ReleaseAtCloseNoDefer) {  // bug zoo: no deferral
       held->defer_release(queue_);  // a gather entry may still point into the body
     } else {
       release_counted(held, record);  // outside a pass no gather entry exists
@@ -73,6 +76,7 @@ class AtCloseRelease final : public ReleasePolicy {
 
  private:
   ResponseObject* queue_ = nullptr;  // intrusive: closing a stream never allocates
+  Mutant mutant_;
 };
 
 }  // namespace
@@ -84,9 +88,10 @@ void release_counted(ResponseObject* object, PassRecord* record) {
   if (destroyed) ++record->objects_destroyed;
 }
 
-std::unique_ptr<ReleasePolicy> make_release_policy(bool at_stream_close, EmitterHeap& heap) {
-  if (at_stream_close) return std::make_unique<AtCloseRelease>();
-  return std::make_unique<PerSliceRelease>(heap);
+std::unique_ptr<ReleasePolicy> make_release_policy(bool at_stream_close, EmitterHeap& heap,
+                                                   Mutant mutant) {
+  if (at_stream_close) return std::make_unique<AtCloseRelease>(mutant);
+  return std::make_unique<PerSliceRelease>(heap, mutant);
 }
 
 }  // namespace emitlab

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "core/h2_session.h"
+#include "core/mutant.h"
 #include "core/pass_record.h"
 #include "core/scratch_lifetime.h"
 
@@ -30,7 +31,9 @@ class ReleasePolicy {
   virtual void release_all() = 0;
 };
 
-std::unique_ptr<ReleasePolicy> make_release_policy(bool at_stream_close, EmitterHeap& heap);
+// `mutant` arms the policies' fault points (core/mutant.h), None in production.
+std::unique_ptr<ReleasePolicy> make_release_policy(bool at_stream_close, EmitterHeap& heap,
+                                                   Mutant mutant = Mutant::None);
 
 // Drops one emitter reference and counts it (and a teardown) on `record`.
 void release_counted(ResponseObject* object, PassRecord* record);

@@ -36,8 +36,8 @@ void ResponseObject::destroy_shared(ResponseObject* shared) {
   if (shared != nullptr && shared->immutable_) std::unique_ptr<ResponseObject>{shared}.reset();
 }
 
-bool ResponseObject::retain() {
-  if (immutable_) return false;
+bool ResponseObject::retain(bool touch_immutable) {
+  if (immutable_ && !touch_immutable) return false;
   ++refs_;
   return true;
 }

@@ -30,8 +30,10 @@ class ResponseObject {
   static ResponseObject* create_shared(Allocator& alloc, Spec spec, const BodyFill& fill);
   static void destroy_shared(ResponseObject* shared);
 
-  // Returns true when a reference was really taken (false for immutable objects).
-  bool retain();
+  // Returns true when a reference was really taken (false for immutable objects). The bug
+  // zoo's refcount-on-immutable mutant passes `touch_immutable` and takes one anyway, as
+  // upstream's GC_ADDREF on interned strings did before a7b3102 (their release stays a no-op).
+  bool retain(bool touch_immutable = false);
   // Returns true when a reference was really dropped; *destroyed tells whether it was the last.
   static bool release(ResponseObject* obj, bool* destroyed);
 

@@ -29,11 +29,13 @@ ServerConnection::ServerConnection(SSL_CTX* ctx, const ConnectionConfig& config,
       allocator_(&allocator),
       heap_(allocator),
       emitter_(config.emitter_factory ? config.emitter_factory(config.strategy, heap_)
-                                      : make_emitter(config.strategy, heap_)),
+                                      : make_emitter(config.strategy, heap_, config.mutant)),
       tls_(ctx, config_.rings, transport, *this),
-      session_(std::make_unique<H2ServerSession>(static_cast<SessionListener&>(*this), allocator)) {
+      session_(std::make_unique<H2ServerSession>(static_cast<SessionListener&>(*this), allocator,
+                                                 config.mutant)) {
   attach(&outside_);
   tls_.set_invariant_log(&invariants_);
+  tls_.arm(config.mutant);
 }
 
 ConnectionConfig ServerConnection::with_safe_rings(ConnectionConfig config) {
@@ -193,7 +195,26 @@ void ServerConnection::on_established() {
 }
 
 bool ServerConnection::on_app_data(std::span<const std::uint8_t> data) {
-  return session_->feed(data);
+  if (!session_->feed(data)) return false;
+  if (config_.mutant == Mutant::SecondDrainCursor) drain_on_read_path();  // bug zoo
+  return true;
+}
+
+// The second-drain-cursor mutant (#219): the read path drains nghttp2 itself, straight into
+// the plaintext ring, past whatever slice the emitter holds parked (its pointer into nghttp2's
+// buffer goes stale with the next mem_send). What the ring refuses is lost, as upstream's
+// send(2) refusals were.
+void ServerConnection::drain_on_read_path() {
+  const std::uint8_t* data = nullptr;
+  for (ssize_t n; !tls_.failed() && (n = nghttp2_session_mem_send(session_->raw(), &data)) > 0;) {
+    const auto len = static_cast<std::size_t>(n);
+    const std::size_t fits = std::min(len, tls_.plaintext_write_guarantee());
+    tls_.write_plaintext({data, fits}, CopySite::PlaintextRing);
+  }
+}
+
+void ServerConnection::emit_now() {
+  run_scheduled();
 }
 
 void ServerConnection::on_cipher_complete() {

@@ -17,6 +17,7 @@
 #include "core/emitter.h"
 #include "core/h2_session.h"
 #include "core/invariants.h"
+#include "core/mutant.h"
 #include "core/strategy.h"
 #include "core/tls_connection.h"
 
@@ -36,6 +37,9 @@ struct ConnectionConfig {
   // The plaintext ring grows to min_plaintext_ring() for the strategy's cap (A4's safety rule).
   TlsRingConfig rings;
   EmitterFactory emitter_factory;  // empty: make_emitter
+  // A fault point of the bug zoo (core/mutant.h), armed for this connection only. An injected
+  // emitter_factory builds its own emitter: the emitter's fault points stay off then.
+  Mutant mutant = Mutant::None;
 };
 
 class ServerConnection final : private TlsListener, private SessionListener {
@@ -98,6 +102,8 @@ class ServerConnection final : private TlsListener, private SessionListener {
   void on_cipher_complete() override;
   void on_request(ServerStream& stream) override;
   void request_emit() override;
+  void emit_now() override;
+  void drain_on_read_path();
   void on_stream_close(ServerStream& stream, std::uint32_t error_code) override;
   void latch_large(std::int32_t stream_id);
   static ConnectionConfig with_safe_rings(ConnectionConfig config);

@@ -176,7 +176,10 @@ bool TlsConnection::write_direct(std::span<const std::uint8_t> plaintext) {
       continue;
     }
     if (failed()) return false;
-    if (is_retry(SSL_get_error(ssl_.get(), r))) return park(plaintext.subspan(off));
+    if (is_retry(SSL_get_error(ssl_.get(), r))) {
+      if (mutant_ == Mutant::WantWriteFatal) return true;  // bug zoo: the tail is dropped
+      return park(plaintext.subspan(off));
+    }
     return fail_from_ssl("SSL_write_ex", r);
   }
   return !failed();
@@ -221,7 +224,8 @@ void TlsConnection::drain() {
   if (draining_) return;  // a nested call (from a synchronous completion) folds into this one
   draining_ = true;
   for (;;) {
-    bool progress = inflight_ == 0 && encrypt_step();
+    // Bug zoo: inflight-gate-off encrypts into the ring while a span of it is in flight.
+    bool progress = (inflight_ == 0 || mutant_ == Mutant::InflightGateOff) && encrypt_step();
     if (failed()) break;
     progress = maybe_send_close_notify() || progress;
     progress = ship_step() || progress;
@@ -283,7 +287,10 @@ void TlsConnection::close_gracefully() {
 
 bool TlsConnection::maybe_send_close_notify() {
   if (!close_requested_ || close_notify_sent_ || state_ != State::Established) return false;
-  if (inflight_ != 0 || plaintext_pending() != 0) return false;
+  // Bug zoo: early-close-notify does not wait for the queued plaintext and the write in flight.
+  if ((inflight_ != 0 || plaintext_pending() != 0) && mutant_ != Mutant::EarlyCloseNotify) {
+    return false;
+  }
   ERR_clear_error();
   const int r = SSL_shutdown(ssl_.get());
   if (r < 0 && !is_retry(SSL_get_error(ssl_.get(), r))) return fail_from_ssl("SSL_shutdown", r);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/invariants.h"
+#include "core/mutant.h"
 #include "core/ossl_handles.h"
 #include "core/pass_record.h"
 #include "core/transport.h"
@@ -76,6 +77,8 @@ class TlsConnection {
   // Counts (SSL_write calls, records, submissions, parks, copies) go to this record.
   void attach(PassRecord* record) { record_ = record; }
   void set_invariant_log(InvariantLog* log) { log_ = log; }
+  // Arms a fault point of the bug zoo for this connection (core/mutant.h).
+  void arm(Mutant mutant) { mutant_ = mutant; }
   // Records a broken rule and fails the connection.
   void violation(Rule rule, std::string detail);
   SSL* ssl() const { return ssl_.get(); }
@@ -109,6 +112,7 @@ class TlsConnection {
   PassRecord* record_ = nullptr;
   InvariantLog* log_ = nullptr;
   std::size_t retry_at_least_ = 0;  // after WANT_WRITE: the record OpenSSL holds pending
+  Mutant mutant_ = Mutant::None;
 };
 
 }  // namespace emitlab

@@ -13,6 +13,9 @@
 #include <optional>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "core/mutant.h"
 #include "sim/replay.h"
 
 #ifdef EMITLAB_SANITIZE
@@ -99,6 +102,42 @@ std::optional<std::uint64_t> seed_setting(bool* random) {
   const unsigned long long v = std::strtoull(text, &end, 10);
   if (end == nullptr || *end != '\0') return std::nullopt;
   return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite against a mutant of the bug zoo (EMITLAB_PROPS_MUTANT=NAME, core/mutant.h): every
+// case of every property arms NAME, shrinking is off (the question is after how many cases a
+// property catches it, not its smallest case), and each property run appends one JSON line to
+// EMITLAB_PROPS_RESULTS (to stdout when unset):
+//   {"mutant":NAME,"property":P,"caught":B,"cases":N,"budget":M,"rule":R|null,"seconds":S,
+//    "seed":S}
+// `cases` counts the cases run, the catching one included (the whole budget when not caught).
+
+std::optional<Mutant> armed_mutant() {
+  const char* text = env("EMITLAB_PROPS_MUTANT");
+  if (text == nullptr) return std::nullopt;
+  return parse_mutant(text).mutant;  // props_main refused a bad name before any test ran
+}
+
+void write_mutant_result(const PropertyDef& def, Mutant m, const rcd::TestParams& params, int cases,
+                         double seconds, const std::optional<Finding>& caught) {
+  const nlohmann::ordered_json line{
+      {"mutant", std::string(to_string(m))},
+      {"property", def.name},
+      {"caught", caught.has_value()},
+      {"cases", cases},
+      {"budget", params.maxSuccess},
+      {"rule", caught ? nlohmann::ordered_json(caught->rule) : nlohmann::ordered_json()},
+      {"seconds", std::round(seconds * 1000) / 1000},
+      {"seed", params.seed}};
+  const char* path = env("EMITLAB_PROPS_RESULTS");
+  if (path == nullptr) {
+    std::cout << line.dump() << std::endl;
+    return;
+  }
+  std::ofstream out(path, std::ios::app);
+  out << line.dump() << '\n';
+  if (!out.flush()) BOOST_FAIL("EMITLAB_PROPS_RESULTS '" << path << "' cannot be written");
 }
 
 rcd::TestParams budget(const PropertyDef& def) {
@@ -497,12 +536,15 @@ void run_property(const char* name) {
   const PropertyDef& def = *found;
   const auto& test = boost::unit_test::framework::current_test_case();
   const rcd::TestMetadata meta{test.full_name(), test.p_name.get()};
-  const rcd::TestParams params = budget(def);
+  const std::optional<Mutant> mutant = armed_mutant();
+  rcd::TestParams params = budget(def);
+  if (mutant) params.disableShrinking = true;
   Progress progress(def, params);
   std::optional<Failure> last;
   const bool show = env("EMITLAB_PROPS_SHOW") != nullptr;
   auto property = [&] {
     Case c = *def.gen();
+    if (mutant) c.scenario.mutant = *mutant;
     note_case(def, c);
     Verdict v = check_case(def, c);
     case_done();
@@ -517,6 +559,11 @@ void run_property(const char* name) {
                                          rcd::configuration().reproduce);
   const bool failed = !result.is<rcd::SuccessResult>();
   campaign_results().push_back(progress.finish(failed));
+  if (mutant) {
+    const CampaignResult& r = campaign_results().back();
+    write_mutant_result(def, *mutant, params, r.cases + (failed ? 1 : 0), r.seconds,
+                        failed && last ? last->v.finding : std::nullopt);
+  }
   BOOST_CHECK(true);  // Boost.Test reports a case with no assertion otherwise
   if (!failed) return;
   rcd::FailureResult failure;
@@ -531,6 +578,13 @@ int props_main(int argc, char** argv) {
     if (argc != 3) return std::cerr << "usage: " << argv[0] << " replay emitlabprop1.TOKEN\n", 2;
     return replay_main(argv[2]);
   }
+  if (argc == 2 && std::string_view(argv[1]) == "list-mutants") {
+    // What EMITLAB_PROPS_MUTANT takes, one a line (scripts/props_vs_mutants.sh reads it).
+    for (const MutantInfo& row : mutant_table()) {
+      if (row.mutant != Mutant::None) std::cout << row.name << "\n";
+    }
+    return 0;
+  }
   if (argc >= 2 && std::string_view(argv[1]) == "check") {
     if (argc != 4 && argc != 5) {
       return std::cerr << "usage: " << argv[0] << " check PROPERTY SCENARIO.json [EMITTER]\n", 2;
@@ -540,6 +594,11 @@ int props_main(int argc, char** argv) {
   if (scale() < 0) {
     std::cerr << "bad EMITLAB_PROPS_SCALE '" << env("EMITLAB_PROPS_SCALE")
               << "': expected a positive number (a multiple of the default budget)\n";
+    return 2;
+  }
+  if (const char* m = env("EMITLAB_PROPS_MUTANT"); m != nullptr && !parse_mutant(m).mutant) {
+    std::cerr << "bad EMITLAB_PROPS_MUTANT '" << m << "': expected one of " << mutant_names()
+              << "\n";
     return 2;
   }
   bool random = false;

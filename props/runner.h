@@ -54,7 +54,8 @@ void run_property(const char* name);
 // before a run finished, `BINARY check NAME FILE` with the scenario saved as FILE.
 std::string replay_command(const PropertyDef& def, const Case& c, const Verdict& v);
 
-// main() of every props binary: `BINARY replay TOKEN`, or the Boost.Test runner.
+// main() of every props binary: `BINARY replay TOKEN`, `BINARY check PROPERTY FILE [EMITTER]`,
+// `BINARY list-mutants` (the bug zoo's names), or the Boost.Test runner.
 int props_main(int argc, char** argv);
 
 }  // namespace emitlab::props

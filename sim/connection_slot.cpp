@@ -33,6 +33,7 @@ ConnectionConfig server_config(const Scenario& s, const EmitterFactory& factory)
   ConnectionConfig c;
   c.strategy = s.strategy;
   c.emitter_factory = factory;
+  c.mutant = s.mutant;
   c.rings.cipher_out_records = s.rings.cipher_out_records;
   c.rings.plaintext_ring = s.rings.plaintext;
   c.rings.cipher_in_ring = s.rings.cipher_in;

@@ -88,9 +88,9 @@ std::uint32_t Explorer::Source::choose_between(Decision label, const Range& r) {
 std::uint32_t Explorer::Source::answer(Decision label, std::vector<std::uint64_t> values,
                                        std::uint64_t base, bool range) {
   const std::uint64_t position = asked_++;
-  const bool held = std::find(limits_->hold.begin(), limits_->hold.end(), label) !=
-                        limits_->hold.end() ||
-                    (world_ != nullptr && world_->handshaking());
+  const bool held =
+      std::find(limits_->hold.begin(), limits_->hold.end(), label) != limits_->hold.end() ||
+      (world_ != nullptr && world_->handshaking());
   if (held) values.resize(1);
   Question q{position, label, std::move(values), base, range};
   const auto& node = *node_;
@@ -183,8 +183,8 @@ bool Explorer::visit(const std::vector<Deviation>& node, std::uint32_t k, std::u
   if (leaf) {
     ++report.counts.schedules;
     if (verdict.violation) {
-      FoundViolation v{verdict.rule, verdict.detail, verdict.token, k, {k, subtree, within_subtree_},
-                       {}};
+      FoundViolation v{
+          verdict.rule, verdict.detail, verdict.token, k, {k, subtree, within_subtree_}, {}};
       std::vector<std::string> words;
       for (std::size_t i = 0; i < src.chosen_.size() && i < node.size(); ++i) {
         words.push_back(src.words(src.chosen_[i], node[i].value));

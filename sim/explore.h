@@ -67,12 +67,12 @@
 namespace emitlab::sim {
 
 struct ExploreLimits {
-  std::uint32_t bound = 2;                      // most deviations per schedule (K)
-  std::uint64_t max_depth = 0;                  // deviate only before this ask (0: anywhere)
-  std::uint64_t max_schedules = 0;              // 0: no limit
+  std::uint32_t bound = 2;          // most deviations per schedule (K)
+  std::uint64_t max_depth = 0;      // deviate only before this ask (0: anywhere)
+  std::uint64_t max_schedules = 0;  // 0: no limit
   bool prune = true;
-  std::uint32_t shard = 0, shards = 1;          // this shard's index and the count
-  std::vector<Decision> hold;                   // labels answered with their default only
+  std::uint32_t shard = 0, shards = 1;             // this shard's index and the count
+  std::vector<Decision> hold;                      // labels answered with their default only
   static constexpr std::uint32_t kSplitDepth = 1;  // subtrees dealt out to shards
   static constexpr std::uint32_t kMaxBound = 8;
 };
@@ -106,8 +106,8 @@ struct ExploreProgress {
 
 struct ExploreReport {
   ExploreProgress counts;
-  bool exhausted = false;      // every iteration up to the bound ran to its end
-  std::string stopped_by;      // "", "max-schedules", "max-seconds", "interrupted", "violation"
+  bool exhausted = false;  // every iteration up to the bound ran to its end
+  std::string stopped_by;  // "", "max-schedules", "max-seconds", "interrupted", "violation"
   std::optional<FoundViolation> violation;
 };
 
@@ -132,7 +132,7 @@ class Explorer {
   ExploreLimits limits_;
   RunSchedule run_;
   Poll poll_;
-  std::uint64_t within_subtree_ = 0;          // schedules of the current subtree so far
+  std::uint64_t within_subtree_ = 0;        // schedules of the current subtree so far
   std::unordered_set<std::uint64_t> seen_;  // keys of the current subtree (lookups only)
 };
 
@@ -160,7 +160,7 @@ class Explorer::Source final : public ChoiceSource {
   // Set by the explorer before each run.
   const ExploreLimits* limits_ = nullptr;
   const std::vector<Deviation>* node_ = nullptr;
-  std::uint32_t remaining_ = 0;  // deviations still to place below this node
+  std::uint32_t remaining_ = 0;                        // deviations still to place below this node
   std::unordered_set<std::uint64_t>* seen_ = nullptr;  // null: no pruning for this node
   // Filled by the run.
   std::uint64_t asked_ = 0;

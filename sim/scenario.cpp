@@ -60,6 +60,7 @@ void describe(Scenario& s, V& v) {
   v.u64("version", nullptr, Scenario::kVersion, Scenario::kVersion);
   v.u64("seed", &s.seed, 0, std::numeric_limits<std::uint64_t>::max());
   v.strategy("strategy", s.strategy);
+  v.mutant("mutant", s.mutant);
   v.object("workload", [&] {
     auto& w = s.workload;
     v.u32("connections", w.connections, 1, 10000);
@@ -204,6 +205,15 @@ class Reader {
     out = *parsed.spec;
   }
 
+  void mutant(const char* key, Mutant& out) {
+    const Json* j = find(key);
+    if (j == nullptr) return;
+    if (!j->is_string()) return fail(key, *j, "a mutant name, one of " + mutant_names());
+    const MutantParse parsed = parse_mutant(j->get<std::string>());
+    if (!parsed.mutant) return fail(key, *j, mutant_names());
+    out = *parsed.mutant;
+  }
+
  private:
   struct Frame {
     const Json* object;
@@ -297,6 +307,7 @@ class Writer {
     (*current_)[key] = std::string(name_of(v, names));
   }
   void strategy(const char* key, const StrategySpec& spec) { (*current_)[key] = spec.name(); }
+  void mutant(const char* key, Mutant m) { (*current_)[key] = std::string(to_string(m)); }
 
  private:
   OrderedJson* current_ = &root;

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/mutant.h"
 #include "core/strategy.h"
 #include "sim/choice.h"
 
@@ -39,6 +40,8 @@ struct Scenario {
 
   std::uint64_t seed = 1;
   StrategySpec strategy;
+  // A fault point of the bug zoo armed on every connection (core/mutant.h); `none` normally.
+  Mutant mutant = Mutant::None;
 
   struct Workload {
     std::uint32_t connections = 1;

@@ -59,6 +59,7 @@ Summary summarize(const RunResult& run) {
   Summary s;
   const Scenario& sc = run.scenario;
   s.strategy = sc.strategy.name();
+  s.mutant = std::string(to_string(sc.mutant));
   s.pacing = std::string(to_string(sc.workload.pacing));
   s.input_independent = sc.input_independent();
   s.connections = sc.workload.connections;

@@ -24,6 +24,7 @@ Quantiles quantiles(std::vector<std::uint64_t> values);  // nearest rank
 
 struct Summary {
   std::string strategy;
+  std::string mutant;  // the bug zoo's fault point armed in the run, "none" normally
   std::string pacing;
   bool input_independent = false;
   std::uint32_t connections = 0;

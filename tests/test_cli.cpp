@@ -41,6 +41,8 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_one_line_and_status_2) {
       {"compare --strategies drain,,gather", "empty"},
       {"run --streams 2000 --body 1M", "1 GiB"},
       {"frobnicate", "frobnicate"},
+      {"run --mutant gate-off", "gate-off"},
+      {"compare --mutant inflight-gate-of", "inflight-gate-of'"},
   };
   for (const auto& c : cases) {
     const auto r = run_cli(c[0]);
@@ -49,6 +51,11 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_one_line_and_status_2) {
       BOOST_TEST(lines(r.out) == 1U);
       BOOST_TEST(r.out.find(c[1]) != std::string::npos);
     }
+  }
+  // A bad mutant's line lists every allowed name.
+  const auto r = run_cli("run --mutant nope");
+  for (const char* name : {"none", "inflight-gate-off", "emit-inside-callback"}) {
+    BOOST_TEST(r.out.find(name) != std::string::npos, r.out);
   }
 }
 

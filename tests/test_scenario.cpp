@@ -48,6 +48,7 @@ sim::Scenario odd_scenario() {
   s.peer.input_after_pass_permille = 1000;
   s.rings.cipher_out_records = 1;
   s.rings.plaintext = 65536;
+  s.mutant = emitlab::Mutant::WantWriteFatal;
   return s;
 }
 
@@ -130,6 +131,27 @@ BOOST_AUTO_TEST_CASE(strategies_are_parsed_by_core) {
   const auto ok = sim::parse_scenario(R"({"strategy": "gather"})");
   BOOST_REQUIRE(ok.scenario.has_value());
   BOOST_TEST(ok.scenario->strategy.name() == "gather");
+}
+
+BOOST_AUTO_TEST_CASE(mutants_are_read_by_name_and_default_to_none) {
+  const auto e = error_of(R"({"mutant": "gate-off"})");
+  BOOST_TEST(e.find("gate-off") != std::string::npos, e);
+  BOOST_TEST(e.find("inflight-gate-off") != std::string::npos, e);  // the allowed names
+  BOOST_TEST(error_of(R"({"mutant": 3})").find("mutant") != std::string::npos);
+  const auto ok = sim::parse_scenario(R"({"mutant": "no-window-redrive"})");
+  BOOST_REQUIRE(ok.scenario.has_value());
+  BOOST_TEST((ok.scenario->mutant == emitlab::Mutant::NoWindowRedrive));
+  BOOST_TEST(sim::canonical_json(*ok.scenario, -1).find(R"("mutant":"no-window-redrive")") !=
+             std::string::npos);
+  // A scenario written before the key existed (an old replay token's) reads as no mutant.
+  std::string old = sim::canonical_json(sim::Scenario{}, -1);
+  const std::string key = R"("mutant":"none",)";
+  BOOST_REQUIRE(old.find(key) != std::string::npos);
+  old.erase(old.find(key), key.size());
+  const auto read = sim::parse_scenario(old);
+  BOOST_REQUIRE_MESSAGE(read.scenario.has_value(), read.error);
+  BOOST_TEST((read.scenario->mutant == emitlab::Mutant::None));
+  BOOST_TEST((*read.scenario == sim::Scenario{}));
 }
 
 BOOST_AUTO_TEST_CASE(impossible_combinations_are_errors) {

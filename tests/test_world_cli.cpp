@@ -100,6 +100,34 @@ BOOST_AUTO_TEST_CASE(replay_token_reproduces_the_run_in_a_new_process) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_mutant_run_fails_and_its_token_reproduces_it_in_a_new_process) {
+  const std::string args =
+      "run --mutant emit-inside-callback --strategy gather --streams 2 --body 200000 --json";
+  const auto run = cli(args);
+  BOOST_TEST(run.status == 1, run.out);
+  auto original = nlohmann::json::parse(run.out);
+  original.erase("host");
+  BOOST_TEST(original["mutant"] == "emit-inside-callback");
+  BOOST_TEST(original["failure"].get<std::string>().find("no_send_in_callback") !=
+             std::string::npos);
+  const auto decoded = sim::decode(original["replay"].get<std::string>());
+  BOOST_REQUIRE(decoded.token.has_value());
+  BOOST_TEST((decoded.token->scenario.mutant == emitlab::Mutant::EmitInsideCallback));
+  const auto again = cli("replay " + original["replay"].get<std::string>() + " --json");
+  BOOST_TEST(again.status == 1);
+  auto replayed = nlohmann::json::parse(again.out);
+  replayed.erase("host");
+  BOOST_TEST(replayed.dump() == original.dump());
+  // The same run without the mutant is clean; compare arms every strategy it runs.
+  BOOST_TEST(cli("run --strategy gather --streams 2 --body 200000").status == 0);
+  const auto cmp =
+      cli("compare --mutant inflight-gate-off --strategies drain,gather --streams 4 --body 100K "
+          "--json");
+  BOOST_TEST(cmp.status == 1);
+  const auto j = nlohmann::json::parse(cmp.out);
+  for (const auto& s : j["strategies"]) BOOST_TEST(s["mutant"] == "inflight-gate-off");
+}
+
 BOOST_AUTO_TEST_CASE(large_runs_carry_the_seeds_choices_by_count_and_digest) {
   const auto original = figures(
       cli("run --connections 20 --concurrency 10 --requests 2000 --body 3000 --read-chunk 100 "
