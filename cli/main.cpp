@@ -7,13 +7,16 @@
 
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "check/checked_run.h"
 #include "cli/explore.h"
+#include "cli/merge.h"
 #include "cli/options.h"
 #include "cli/report.h"
 #include "cli/serve_command.h"
@@ -232,6 +235,30 @@ int cmd_replay(const std::string& text, const cli::OutputFlags& out) {
   return good(s) && mismatch.empty() && !verdict.finding ? 0 : 1;
 }
 
+// `emitlab merge FILES... [--json]` (cli/merge.h): exit 0 clean, 1 violation, 2 bad or
+// incomplete shards, 3 stopped by a bound.
+int cmd_merge(const std::vector<std::string>& paths, bool json) {
+  std::vector<cli::ShardFile> files;
+  for (const auto& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError{"bad shard file '" + path + "': cannot be read"};
+    files.push_back({path, std::string((std::istreambuf_iterator<char>(in)),
+                                       std::istreambuf_iterator<char>())});
+    if (in.bad()) throw UsageError{"bad shard file '" + path + "': read error"};
+  }
+  auto merged = cli::merge_shards(files);
+  if (const auto* error = std::get_if<std::string>(&merged)) throw UsageError{*error};
+  const auto& m = std::get<cli::Merged>(merged);
+  if (json) {
+    std::cout << m.result.dump() << '\n';
+  } else {
+    cli::print_merged(std::cout, m);
+  }
+  std::cout.flush();
+  if (!std::cout) throw UsageError{"the merged result could not be written to stdout"};
+  return m.exit_code;
+}
+
 bool is_command(const CLI::App& app, const std::string& word) {
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
     if (sub->get_name() == word) return true;
@@ -284,9 +311,15 @@ int main(int argc, char** argv) {
   cli::ServeFlags serve_flags;
   cli::add_serve_command(app, serve_flags);
 
+  std::vector<std::string> merge_files;
+  bool merge_json = false;
+  auto* merge = app.add_subcommand("merge", "merge a sharded campaign's result lines into one");
+  merge->add_option("files", merge_files, "the shards' result files (JSON lines)")->required();
+  merge->add_flag("--json", merge_json, "print the merged result as one JSON line");
+
   if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
     std::cerr << "emitlab: unknown command '" << argv[1]
-              << "'; expected one of run, compare, replay, explore, strategies, serve\n";
+              << "'; expected one of run, compare, replay, explore, strategies, merge, serve\n";
     return kUsageError;
   }
   try {
@@ -296,6 +329,7 @@ int main(int argc, char** argv) {
     if (list->parsed()) return cli::cmd_strategies(std::cout, strategies_json);
     if (explore->parsed()) return cli::cmd_explore(*explore, explore_flags);
     if (serve_flags.cmd->parsed()) return cli::cmd_serve(serve_flags);
+    if (merge->parsed()) return cmd_merge(merge_files, merge_json);
     return cmd_compare(cmp_flags, cmp_json, strategies);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -522,6 +522,14 @@ const EmitterFactory* find_emitter(std::string_view name) {
   return it == emitters().end() ? nullptr : &it->second;
 }
 
+std::string replay_command(const PropertyDef& def, const Case& c, const Verdict& v) {
+  if (v.runs.empty()) {
+    return self_path() + " check " + def.name + " FILE" +
+           (c.emitter.empty() ? "" : " " + c.emitter);
+  }
+  return self_path() + " replay " + property_token(def, c, v.runs[v.failing_run]);
+}
+
 void run_property(const char* name) {
   const PropertyDef* found = find_property(name);
   if (found == nullptr) BOOST_FAIL("no property '" << name << "' in this binary");

@@ -49,6 +49,11 @@ const EmitterFactory* find_emitter(std::string_view name);
 // Runs a property (the suite's or a registered one) as the current Boost test case.
 void run_property(const char* name);
 
+// The command that reruns a failing case in a fresh process: `BINARY replay emitlabprop1.TOKEN`
+// (the property's check on the failing run's scenario and choices), or, when the check threw
+// before a run finished, `BINARY check NAME FILE` with the scenario saved as FILE.
+std::string replay_command(const PropertyDef& def, const Case& c, const Verdict& v);
+
 // main() of every props binary: `BINARY replay TOKEN`, `BINARY check PROPERTY FILE [EMITTER]`,
 // `BINARY list-mutants` (the bug zoo's names), or the Boost.Test runner.
 int props_main(int argc, char** argv);
