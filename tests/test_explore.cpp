@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(pruning_never_changes_a_verdict) {
       {"close-inside-pass", "gather+A3", 3, "broken-release"},
       {"inflight-encrypt", "drain", 2, "gateless"},
       {"nocopy-deferred-last-large", "hybrid", 2, "unpinned-hybrid"},
-      {"shutdown-inflight", "hybrid+A1+A2+A3", 3},
+      {"three-byte", "hybrid+A1+A2+A3", 3},
   };
   std::uint64_t pruned = 0;
   for (Exploration e : cases) {
