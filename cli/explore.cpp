@@ -11,6 +11,7 @@
 
 #include "check/explore_checked.h"
 #include "cli/options.h"
+#include "core/mutant.h"
 #include "core/strategy.h"
 #include "sim/scope.h"
 #include "sim/sha256.h"
@@ -155,6 +156,7 @@ void print_text(const LoadedScope& scope, const ExploreFlags& f, const sim::Expl
   o << "strategy:   " << f.strategy << ", bound K <= " << limits.bound
     << (limits.prune ? ", pruning on" : ", pruning off");
   if (shard.count > 1) o << ", shard " << shard.index << "/" << shard.count;
+  if (!f.mutant.empty()) o << ", mutant " << f.mutant;
   o << '\n';
   char rate[32];
   std::snprintf(rate, sizeof rate, "%.0f", seconds > 0 ? r.counts.schedules / seconds : 0.0);
@@ -177,6 +179,28 @@ void print_text(const LoadedScope& scope, const ExploreFlags& f, const sim::Expl
   }
 }
 
+// The bug zoo (core/mutant.h) with the scope the explorer catches each one on.
+int list_mutants(bool json) {
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  for (const MutantInfo& m : mutant_table()) {
+    if (m.mutant == Mutant::None) continue;
+    const sim::TeethScope& t = sim::teeth_scope(m.mutant);
+    if (json) {
+      all.push_back({{"name", m.name},
+                     {"history", m.history},
+                     {"hazard", m.hazard},
+                     {"scope", t.scope},
+                     {"strategy", t.strategy},
+                     {"bound", t.bound}});
+    } else {
+      std::cout << m.name << "  (scope " << t.scope << ", " << t.strategy << ")\n    " << m.history
+                << "\n";
+    }
+  }
+  if (json) std::cout << all.dump() << '\n';
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* add_explore(CLI::App& app, ExploreFlags& f) {
@@ -196,21 +220,23 @@ CLI::App* add_explore(CLI::App& app, ExploreFlags& f) {
   return cmd;
 }
 
-int cmd_explore(const CLI::App& cmd, const ExploreFlags& f) {
+int cmd_explore(const CLI::App& cmd, const ExploreFlags& given) {
+  ExploreFlags f = given;
   if (f.list_scopes) {
     for (const auto& s : sim::named_scopes()) {
       std::printf("%-28s K<=%u  %s\n", s.name.c_str(), s.bound, s.hazard.c_str());
     }
     return 0;
   }
-  if (f.list_mutants) {
-    std::cout << "this build has no mutants yet\n";
-    return 0;
-  }
+  if (f.list_mutants) return list_mutants(f.json);
   if (f.scope.empty()) throw UsageError{"explore needs --scope NAME|FILE (see --list-scopes)"};
+  Mutant mutant = Mutant::None;
   if (!f.mutant.empty()) {
-    throw UsageError{"bad --mutant '" + f.mutant + "': this build has no mutants"};
+    auto m = parse_mutant(f.mutant);
+    if (!m.mutant) throw UsageError{"bad --mutant: " + m.error};
+    mutant = *m.mutant;
   }
+  f.mutant = mutant == Mutant::None ? std::string() : std::string(to_string(mutant));
   const LoadedScope scope = load_scope(f.scope);
   auto parsed = parse_strategy(f.strategy);
   if (!parsed.spec) throw UsageError{parsed.error};
@@ -233,6 +259,7 @@ int cmd_explore(const CLI::App& cmd, const ExploreFlags& f) {
   check::ExploreRequest request;
   request.scenario = scope.scope.scenario;
   request.scenario.strategy = *parsed.spec;
+  request.scenario.mutant = mutant;
   request.limits = limits;
   const auto start = Clock::now();
   auto last = start;

@@ -33,7 +33,7 @@ inline std::uint64_t digest_bytes(std::span<const std::uint8_t> bytes) {
     h = mix_all(h, w);
   }
   std::uint64_t tail = 0;
-  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+  if (i < bytes.size()) std::memcpy(&tail, bytes.data() + i, bytes.size() - i);  // never null
   return mix_all(h, tail);
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace emitlab::sim {
 namespace {
@@ -17,9 +18,9 @@ struct ScopeText {
 // Small on purpose: every named scope is exhausted by every strategy inside CI's time
 // (tests/test_explore.cpp), so bodies are a record or three and requests few.
 constexpr ScopeText kScopes[] = {
-    {"three-byte", "the baseline: 3-byte bodies, every completion and read order of a few streams",
-     2,
-     R"({"workload": {"requests": 3, "concurrency": 3, "body": 3},
+    {"three-byte",
+     "the baseline: 3-byte bodies, every completion and read order of a few streams, PINGs", 2,
+     R"({"workload": {"requests": 3, "concurrency": 3, "body": 3}, "peer": {"ping_permille": 100},
          "link": {"completions": "mixed", "read_chunk": [1024, 65536]}})"},
     {"inflight-encrypt", "a write in flight when a pass wants to encrypt (59a4da2, bad record mac)",
      1,
@@ -30,11 +31,10 @@ constexpr ScopeText kScopes[] = {
      R"({"workload": {"requests": 1, "concurrency": 1, "body": 40000},
          "rings": {"cipher_out_records": 1},
          "link": {"completions": "async", "read_chunk": [4096, 65536]}})"},
-    {"drain-slice-large-open", "drain's slice parked when a large stream opens (hybrid, #224)", 1,
-     R"({"seed": 3, "workload": {"requests": 3, "concurrency": 3, "body": [1000, 40000],
-         "pacing": "closed-loop", "kinds": {"buffered": 1, "streaming": 1},
-         "stream_chunk": [16384, 16384], "stream_interval_ns": [0, 2000]},
-         "rings": {"cipher_out_records": 1},
+    {"drain-slice-large-open",
+     "drain's slice parked when a large stream opens (hybrid, #224); K=0: pass 45 meets it", 0,
+     R"({"workload": {"requests": 10, "concurrency": 2, "body": [50000, 70000],
+         "pacing": "closed-loop"},
          "link": {"completions": "async", "read_chunk": [4096, 65536]}})"},
     {"nocopy-deferred-last-large",
      "a NO_COPY frame deferred at the cap when the last large stream closes (hybrid)", 1,
@@ -53,10 +53,11 @@ constexpr ScopeText kScopes[] = {
      R"({"workload": {"requests": 2, "concurrency": 2, "body": 30000},
          "peer": {"reset_permille": 100},
          "link": {"completions": "async", "read_chunk": [4096, 65536]}})"},
-    {"shutdown-inflight", "shutdown and close_notify while a write is in flight (59a4da2)", 1,
-     R"({"workload": {"requests": 1, "concurrency": 1, "body": 20000},
-         "peer": {"ping_permille": 100},
-         "link": {"completions": "mixed", "read_chunk": [4096, 65536]}})"},
+    {"shutdown-inflight",
+     "shutdown (GOAWAY) and close_notify while bytes are queued or a write is in flight", 1,
+     R"({"workload": {"requests": 4, "concurrency": 2, "body": [30000, 60000],
+         "pacing": "closed-loop"}, "peer": {"goaway_permille": 300},
+         "link": {"completions": "async", "read_chunk": [4096, 65536]}})"},
     {"shared-body", "an immutable shared body served to several streams (a7b3102)", 1,
      R"({"workload": {"requests": 3, "concurrency": 3, "body": 20000,
                       "kinds": {"buffered": 1, "shared": 2}},
@@ -73,7 +74,28 @@ std::vector<Scope> build_named() {
   return out;
 }
 
+constexpr TeethScope kTeeth[] = {
+    {Mutant::InflightGateOff, "inflight-encrypt", "drain", 1},
+    {Mutant::WantWriteFatal, "one-record-park", "gather@cap=64K", 1},
+    {Mutant::SecondDrainCursor, "one-record-park", "drain", 1},
+    {Mutant::HybridNoDrainPin, "drain-slice-large-open", "hybrid@threshold=64K", 0},
+    {Mutant::HybridGatherToDrain, "nocopy-deferred-last-large", "hybrid", 1},
+    {Mutant::ReleaseAtCloseNoDefer, "close-inside-pass", "gather+A3", 1},
+    {Mutant::NoWindowRedrive, "window-reopen", "gather", 1},
+    {Mutant::EarlyCloseNotify, "shutdown-inflight", "drain", 1},
+    {Mutant::RefcountOnImmutable, "shared-body", "gather", 1},
+    {Mutant::PingAnsweredTwice, "three-byte", "drain", 1},
+    {Mutant::EmitInsideCallback, "window-reopen", "drain", 1},
+};
+
 }  // namespace
+
+const TeethScope& teeth_scope(Mutant m) {
+  for (const TeethScope& t : kTeeth) {
+    if (t.mutant == m) return t;
+  }
+  throw std::logic_error("no teeth scope for mutant " + std::string(to_string(m)));
+}
 
 const std::vector<Scope>& named_scopes() {
   static const std::vector<Scope> scopes = build_named();

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/mutant.h"
 #include "sim/choice.h"
 #include "sim/scenario.h"
 
@@ -37,5 +38,15 @@ struct ScopeParse {
 // `origin` names the file in errors and is the scope's name when the file gives none.
 ScopeParse parse_scope(std::string_view json_text, const std::string& origin);
 std::optional<Decision> decision_named(std::string_view name);
+
+// Where the explorer shows each mutant's teeth (issue 10, item 7): the named scope that
+// reaches its hazard, the strategy whose code holds the fault point, and the bound.
+struct TeethScope {
+  Mutant mutant;
+  std::string_view scope;
+  std::string_view strategy;
+  std::uint32_t bound;
+};
+const TeethScope& teeth_scope(Mutant m);
 
 }  // namespace emitlab::sim

@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(pruning_never_changes_a_verdict) {
       {"close-inside-pass", "gather+A3", 3, "broken-release"},
       {"inflight-encrypt", "drain", 2, "gateless"},
       {"nocopy-deferred-last-large", "hybrid", 2, "unpinned-hybrid"},
-      {"shutdown-inflight", "hybrid+A1+A2+A3", 3},
+      {"three-byte", "hybrid+A1+A2+A3", 3},
   };
   std::uint64_t pruned = 0;
   for (Exploration e : cases) {
@@ -281,7 +281,7 @@ BOOST_AUTO_TEST_CASE(every_named_scope_is_exhausted_clean_by_every_strategy) {
         BOOST_TEST(rule_of(r) == "clean",
                    (r.violation ? r.violation->detail + " [" + r.violation->schedule + "]" : ""));
         BOOST_TEST(r.exhausted);
-        BOOST_TEST(r.counts.schedules > 1u);
+        BOOST_TEST(r.counts.schedules > (s.bound > 0 ? 1u : 0u));
       }
     }
   }

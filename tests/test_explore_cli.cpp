@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/mutant.h"
 #include "sim/scope.h"
 #include "tests/support/shell.h"
 
@@ -55,7 +56,8 @@ BOOST_AUTO_TEST_CASE(exhausted_clean_exits_0_and_a_bound_exits_3) {
 }
 
 BOOST_AUTO_TEST_CASE(the_json_line_follows_the_campaign_schema) {
-  const auto r = shell(explore("--scope shutdown-inflight --strategy hybrid --bound 1 --shard 1/2 --json"));
+  const auto r =
+      shell(explore("--scope shutdown-inflight --strategy hybrid --bound 1 --shard 1/2 --json"));
   BOOST_TEST(r.status == 0, r.out);
   const auto j = line_of(r.out);
   BOOST_TEST(j["emitlab_campaign"] == 1);
@@ -82,8 +84,9 @@ BOOST_AUTO_TEST_CASE(the_json_line_follows_the_campaign_schema) {
 
 BOOST_AUTO_TEST_CASE(shard_auto_reads_slurm_and_kubernetes) {
   const std::string args = "--scope shutdown-inflight --bound 1 --shard auto --json";
-  const auto slurm = shell("SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=4 " +
-                           explore(args).substr(kNoShardEnv.size()));
+  const auto slurm =
+      shell("SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=4 " +
+            explore(args).substr(kNoShardEnv.size()));
   BOOST_TEST(slurm.status == 0, slurm.out);
   BOOST_TEST(line_of(slurm.out)["shard"] == 2);  // task 3 of 1..4
   BOOST_TEST(line_of(slurm.out)["shards"] == 4);
@@ -99,9 +102,10 @@ BOOST_AUTO_TEST_CASE(shard_auto_reads_slurm_and_kubernetes) {
 
 BOOST_AUTO_TEST_CASE(bad_input_is_one_line_and_exit_2) {
   for (const char* args :
-       {"--scope nosuch", "--scope shutdown-inflight --shard 3/3", "--scope shutdown-inflight --shard x",
-        "--scope shutdown-inflight --bound 99", "--scope shutdown-inflight --strategy bogus",
-        "--scope shutdown-inflight --mutant nosuch", "--strategy gather"}) {
+       {"--scope nosuch", "--scope shutdown-inflight --shard 3/3",
+        "--scope shutdown-inflight --shard x", "--scope shutdown-inflight --bound 99",
+        "--scope shutdown-inflight --strategy bogus", "--scope shutdown-inflight --mutant nosuch",
+        "--strategy gather"}) {
     const auto r = shell(kNoShardEnv + kCli + " explore " + args + " 2>&1");
     BOOST_TEST_CONTEXT(args) {
       BOOST_TEST(r.status == 2, r.out);
@@ -126,6 +130,49 @@ BOOST_AUTO_TEST_CASE(scope_files_are_strict_and_named_by_digest) {
   BOOST_TEST(b.out.find("bonud") != std::string::npos, b.out);
   std::remove(good.c_str());
   std::remove(bad.c_str());
+}
+
+// Item 7, the proof of teeth: every mutant of the bug zoo is caught by the explorer on its named
+// scope, and the violation's replay line brings the same rule back in a fresh process.
+BOOST_AUTO_TEST_CASE(every_mutant_is_caught_and_its_replay_reproduces_it) {
+  for (const auto& m : emitlab::mutant_table()) {
+    if (m.mutant == emitlab::Mutant::None) continue;
+    const auto& t = emitlab::sim::teeth_scope(m.mutant);
+    BOOST_TEST_CONTEXT(m.name << " on " << t.scope << " " << t.strategy) {
+      const auto r = shell(explore("--scope " + std::string(t.scope) + " --strategy " +
+                                   std::string(t.strategy) + " --bound " + std::to_string(t.bound) +
+                                   " --mutant " + std::string(m.name) + " --json"));
+      BOOST_TEST(r.status == 1, r.out);
+      if (r.status != 1) continue;
+      const auto j = line_of(r.out);
+      BOOST_TEST(j["campaign"]["mutant"] == std::string(m.name));
+      BOOST_REQUIRE(j["violations"].size() == 1u);
+      const auto& v = j["violations"][0];
+      const std::string rule = v["rule"];
+      const std::string replay = v["replay"];
+      BOOST_REQUIRE(replay.rfind("emitlab replay emitlab1.", 0) == 0u);
+      const auto again = shell(kCli + replay.substr(std::string("emitlab").size()) + " 2>&1");
+      BOOST_TEST(again.status == 1, again.out);
+      BOOST_TEST(again.out.find("violation: " + rule + ":") != std::string::npos,
+                 rule + " not in: " + again.out);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(list_mutants_names_every_mutant_with_its_history_and_scope) {
+  const auto r = shell(explore("--list-mutants --json"));
+  BOOST_TEST(r.status == 0);
+  const auto j = line_of(r.out);
+  std::size_t n = 0;
+  for (const auto& m : emitlab::mutant_table()) {
+    if (m.mutant == emitlab::Mutant::None) continue;
+    BOOST_REQUIRE(n < j.size());
+    BOOST_TEST(j[n]["name"] == std::string(m.name));
+    BOOST_TEST(j[n]["history"] == std::string(m.history));
+    BOOST_TEST(emitlab::sim::find_scope(j[n]["scope"].get<std::string>()) != nullptr);
+    ++n;
+  }
+  BOOST_TEST(j.size() == n);
 }
 
 }  // namespace
