@@ -19,6 +19,7 @@ enum class Rule : std::uint8_t {
   ParkFits,                // P4: a parked tail larger than the plaintext ring's free space
   HybridPin,               // P6: both pins at once (a half-sent frame on each side)
   NoSendInCallback,        // P10: an emit pass from inside an nghttp2 callback
+  CloseNotifyAfterData,    // P9: close_notify with plaintext queued or a write in flight
 };
 std::string_view to_string(Rule rule);
 
@@ -58,6 +59,8 @@ inline std::string_view to_string(Rule rule) {
       return "hybrid_pin";
     case Rule::NoSendInCallback:
       return "no_send_in_callback";
+    case Rule::CloseNotifyAfterData:
+      return "close_notify_after_data";
   }
   return "?";
 }

@@ -294,8 +294,15 @@ void TlsConnection::close_gracefully() {
 
 bool TlsConnection::maybe_send_close_notify() {
   if (!close_requested_ || close_notify_sent_ || state_ != State::Established) return false;
-  // Bug zoo: early-close-notify does not wait for the queued plaintext and the write in flight.
-  if ((inflight_ != 0 || plaintext_pending() != 0) && mutant_ != Mutant::EarlyCloseNotify) {
+  // The wait (each completion retries). Bug zoo: early-close-notify does not wait.
+  const bool data_ahead = inflight_ != 0 || plaintext_pending() != 0;
+  if (data_ahead && mutant_ != Mutant::EarlyCloseNotify) return false;
+  if (data_ahead) {
+    // P9 (59a4da2), checked where close_notify is written: now it would overtake the queued
+    // plaintext, and with a span of the cipher ring in flight it breaks P2 as an SSL_write would.
+    violation(Rule::CloseNotifyAfterData,
+              "close_notify with " + std::to_string(plaintext_pending()) +
+                  " plaintext bytes queued, " + std::to_string(inflight_) + " in flight");
     return false;
   }
   ERR_clear_error();

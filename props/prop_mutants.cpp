@@ -88,8 +88,9 @@ const ZooCase kZoo[] = {
        s.peer.window = sim::WindowPolicy::Half;
        return s;
      }},
-    // The peer's GOAWAY ends the session while drain's last frames wait in the plaintext ring.
-    {Mutant::EarlyCloseNotify, "run_failed",
+    // The peer's GOAWAY ends the session while drain's last frames wait in the plaintext ring
+    // (the peer would also see close_notify with requests incomplete: run_failed).
+    {Mutant::EarlyCloseNotify, "core:close_notify_after_data",
      [] {
        sim::Scenario s = base("drain", 20, {30000, 100000});
        s.workload.concurrency = 4;
@@ -176,6 +177,20 @@ BOOST_AUTO_TEST_CASE(a_mutant_runs_replay_token_carries_it_and_reproduces_the_ru
       BOOST_TEST((again.finding.has_value() && again.finding->line() == run.finding->line()));
     }
   }
+}
+
+// The half of early-close-notify no other rule sees: close_notify written while the GOAWAY's
+// write is in flight and nothing is queued. In this emitter's rings that loses no byte, so the
+// peer, the streams and every end-of-run rule stay clean; before core checked P9 where
+// close_notify is written (Rule::CloseNotifyAfterData) this run kept every rule.
+BOOST_AUTO_TEST_CASE(close_notify_with_only_a_write_in_flight_is_caught_by_p9) {
+  const sim::Scenario s = base("gather", 10, {3, 3});
+  BOOST_TEST(!check_with(s, Mutant::None).finding);
+  const Verdict v = check_with(s, Mutant::EarlyCloseNotify);
+  BOOST_REQUIRE(v.finding);
+  BOOST_TEST(v.finding->rule == "core:close_notify_after_data", v.finding->line());
+  BOOST_TEST(v.finding->detail.find(" 0 plaintext bytes queued") != std::string::npos,
+             v.finding->line());
 }
 
 }  // namespace emitlab::props

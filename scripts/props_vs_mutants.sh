@@ -6,11 +6,12 @@
 # included (the whole budget when it did not); `rule` is the rule that caught it.
 #
 # usage: scripts/props_vs_mutants.sh [-b BUILD_DIR] [-p PROPERTY]... [--table] [--check]
-#                                    [MUTANT...]
+#                                    [--from FILE] [MUTANT...]
 #   -b BUILD_DIR  the build whose props binaries run (default: build/release)
 #   -p PROPERTY   only this suite property (repeatable; default: every suite property)
 #   MUTANT        only these mutants (default: every one, as `props_per_stream list-mutants`)
 #   --table       a Markdown table (one row per mutant) instead of the JSON lines
+#   --from FILE   no run: print the table of an earlier run's JSON lines in FILE
 #   --check       exit 1 unless every line says caught (the CTest smoke test)
 # Each (mutant, property) runs in its own process, one after the other (one core).
 set -euo pipefail
@@ -20,18 +21,51 @@ props=()
 mutants=()
 table=0
 check=0
+from=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -b) build="$2"; shift 2 ;;
     -p) props+=("$2"); shift 2 ;;
     --table) table=1; shift ;;
     --check) check=1; shift ;;
+    --from) from="$2"; shift 2 ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    -*) echo "props_vs_mutants.sh: unknown flag '$1'; expected -b, -p, --table, --check" >&2
+    -*) echo "props_vs_mutants.sh: unknown flag '$1'; expected -b, -p, --table, --check, --from" >&2
         exit 2 ;;
     *) mutants+=("$1"); shift ;;
   esac
 done
+
+print_table() {
+  python3 - "$1" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+props = list(dict.fromkeys(l["property"] for l in lines))
+mutants = list(dict.fromkeys(l["mutant"] for l in lines))
+print("| mutant | " + " | ".join(props) + " |")
+print("|---|" + "---|" * len(props))
+for m in mutants:
+    cells = []
+    for p in props:
+        l = next((x for x in lines if x["mutant"] == m and x["property"] == p), None)
+        if l is None:
+            cells.append("not run")
+        elif l["caught"]:
+            cells.append(f'{l["cases"]} (`{l["rule"]}`, {l["seconds"]:.1f} s)')
+        else:
+            cells.append(f'not in {l["budget"]} ({l["seconds"]:.1f} s)')
+    print(f"| `{m}` | " + " | ".join(cells) + " |")
+EOF
+}
+
+if [[ -n "$from" ]]; then
+  if [[ ! -r "$from" ]]; then
+    echo "props_vs_mutants.sh: bad --from '$from': cannot be read" >&2
+    exit 2
+  fi
+  print_table "$from"
+  exit 0
+fi
 
 dir="$build/props"
 if [[ ! -x "$dir/props_per_stream" ]]; then
@@ -86,23 +120,7 @@ for m in "${mutants[@]}"; do
 done
 
 if [[ $table -eq 1 ]]; then
-  python3 - "$results" <<'EOF'
-import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1])]
-props = list(dict.fromkeys(l["property"] for l in lines))
-mutants = list(dict.fromkeys(l["mutant"] for l in lines))
-print("| mutant | " + " | ".join(props) + " |")
-print("|---|" + "---|" * len(props))
-for m in mutants:
-    cells = []
-    for p in props:
-        l = next(x for x in lines if x["mutant"] == m and x["property"] == p)
-        if l["caught"]:
-            cells.append(f'{l["cases"]} ({l["rule"]}, {l["seconds"]:.1f} s)')
-        else:
-            cells.append(f'not in {l["budget"]} ({l["seconds"]:.1f} s)')
-    print(f"| `{m}` | " + " | ".join(cells) + " |")
-EOF
+  print_table "$results"
 else
   cat "$results"
 fi
