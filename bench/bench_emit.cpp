@@ -136,6 +136,7 @@ void emit_benchmark(benchmark::State& state, const Plan& plan, const Plan& drain
 
 void register_emit(Scale scale) {
   for (const Shape& shape : shapes()) {
+    if (!registered_at(shape, scale)) continue;
     for (std::size_t body : body_sizes(shape)) {
       const Plan drain = make_plan("drain", shape, body, scale);
       for (const std::string& strategy : strategy_names()) {

@@ -53,6 +53,7 @@ void floor_benchmark(benchmark::State& state, const Plan& drain) {
 
 void register_floor(Scale scale) {
   for (const Shape& shape : shapes()) {
+    if (!registered_at(shape, scale)) continue;
     for (std::size_t body : body_sizes(shape)) {
       const Plan drain = make_plan("drain", shape, body, scale);
       benchmark::RegisterBenchmark(("floor/" + drain.shape_body()).c_str(),

@@ -125,7 +125,8 @@ int run_counts(const std::string& padded, Scale scale) {
   const int status = target->floor ? count_floor(p) : count_emit(target->plan, p);
   if (status != 0) return status;
   std::printf("{\"name\": \"%.*s\", \"responses\": %llu, \"requests_per_connection\": %u}\n",
-              static_cast<int>(name.size()), name.data(), static_cast<unsigned long long>(target->plan.responses()),
+              static_cast<int>(name.size()), name.data(),
+              static_cast<unsigned long long>(target->plan.responses()),
               target->plan.requests_per_connection);
   return 0;
 }

@@ -10,11 +10,12 @@
 
 namespace emitlab::bench {
 
-// NAME (padded with trailing spaces) is emit/STRATEGY/SHAPE/BODY or floor/SHAPE/BODY, as the benchmarks are named. Prepares
-// the plan (verified run, checking replay) uninstrumented, then replays the timed phase twice:
-// once instrumented but not collected (the code and shared state warm, as in a timed
-// iteration), once collected. Prints one JSON line (name, responses, requests per connection)
-// on stdout. Returns 0; 1 when the plan failed or the replay differed; 2 for a bad NAME.
+// NAME (padded with trailing spaces) is emit/STRATEGY/SHAPE/BODY or floor/SHAPE/BODY, as the
+// benchmarks are named. Prepares the plan (verified run, checking replay) uninstrumented, then
+// replays the timed phase twice: once instrumented but not collected (the code and shared state
+// warm, as in a timed iteration), once collected. Prints one JSON line (name, responses, requests
+// per connection) on stdout. Returns 0; 1 when the plan failed or the replay differed; 2 for a bad
+// NAME.
 int run_counts(const std::string& padded, Scale scale);
 
 }  // namespace emitlab::bench

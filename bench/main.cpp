@@ -6,6 +6,8 @@
 //   --emitlab_profile=STRATEGY,BODY,SHAPE [--emitlab_profile_iterations=N]
 //                                      no benchmarks: replay that plan's timed phase N times
 //                                      with callgrind collection on only inside it
+//   --emitlab_progress_total=N         a progress line per finished benchmark on stderr, with
+//                                      an estimate from N benchmarks in all (bench.sh)
 //   --emitlab_counts=NAME              no benchmarks: NAME's timed phase for callgrind's
 //                                      counts (bench/counts_mode.h, run by bench/counts.py)
 // Every other flag is Google Benchmark's; an explicit --benchmark_min_time wins over the scale's.
@@ -25,6 +27,7 @@
 #include "bench/counts_mode.h"
 #include "bench/env.h"
 #include "bench/prepared.h"
+#include "bench/progress.h"
 #include "bench/suites.h"
 #include "core/byte_size.h"
 #include "sim/openssl_mem.h"
@@ -34,8 +37,9 @@ namespace {
 
 struct Options {
   Scale scale = Scale::Full;
-  std::string profile;  // STRATEGY,BODY,SHAPE
-  std::string counts;   // a benchmark name
+  std::string profile;           // STRATEGY,BODY,SHAPE
+  std::string counts;            // a benchmark name
+  long long progress_total = 0;  // 0: no progress lines
   int profile_iterations = 1;
   std::vector<char*> rest;  // argv for Google Benchmark
 };
@@ -70,6 +74,12 @@ std::optional<Options> parse_options(int argc, char** argv) {
       o.scale = *s;
     } else if (auto p = flag_value(arg, "--emitlab_profile")) {
       o.profile = std::string(*p);
+    } else if (auto t = flag_value(arg, "--emitlab_progress_total")) {
+      o.progress_total = std::atoll(std::string(*t).c_str());
+      if (o.progress_total < 1) {
+        std::fprintf(stderr, "emitlab_bench: --emitlab_progress_total must be at least 1\n");
+        return std::nullopt;
+      }
     } else if (auto c = flag_value(arg, "--emitlab_counts")) {
       o.counts = std::string(*c);
     } else if (auto n = flag_value(arg, "--emitlab_profile_iterations")) {
@@ -142,7 +152,12 @@ int run_benchmarks(Options& o) {
                               std::string(sim::to_string(sim::openssl_mem_hooks())));
   TimedPhaseMemoryManager memory;
   benchmark::RegisterMemoryManager(&memory);
-  benchmark::RunSpecifiedBenchmarks();
+  if (o.progress_total > 0) {
+    ProgressReporter progress(static_cast<std::uint64_t>(o.progress_total));
+    benchmark::RunSpecifiedBenchmarks(&progress);
+  } else {
+    benchmark::RunSpecifiedBenchmarks();
+  }
   benchmark::RegisterMemoryManager(nullptr);
   benchmark::Shutdown();
   return 0;
@@ -163,7 +178,7 @@ int main(int argc, char** argv) {
   if (!options) return 2;
   auto environment = std::make_unique<Env>();
   set_env(environment.get());
-  const int status = !options->counts.empty()   ? run_counts(options->counts, options->scale)
+  const int status = !options->counts.empty()    ? run_counts(options->counts, options->scale)
                      : !options->profile.empty() ? run_profile(*options)
                                                  : run_benchmarks(*options);
   clear_prepared();

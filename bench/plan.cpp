@@ -76,6 +76,10 @@ const std::vector<std::size_t>& body_sizes(const Shape& shape) {
   return shape.connections >= kWideConnections ? wide : body_sizes();
 }
 
+bool registered_at(const Shape& shape, Scale scale) {
+  return scale != Scale::Smoke || shape.connections < kWideConnections;
+}
+
 std::optional<Shape> find_shape(std::string_view name) {
   for (const Shape& s : shapes()) {
     if (s.name() == name) return s;

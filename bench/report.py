@@ -738,8 +738,10 @@ def summary_line(run, shape, headline, bodies, gate_text):
 
 
 def expected_names():
-    names = [f"emit/{s}/{sh}/{b}" for sh in SHAPES for b in BODIES for s in STRATEGIES]
-    names += [f"floor/{sh}/{b}" for sh in SHAPES for b in BODIES]
+    """The smoke scale's suite: the 1024-connection shapes are not registered there."""
+    shapes = [sh for sh in SHAPES if sh not in WIDE_SHAPES]
+    names = [f"emit/{s}/{sh}/{b}" for sh in shapes for b in BODIES for s in STRATEGIES]
+    names += [f"floor/{sh}/{b}" for sh in shapes for b in BODIES]
     return names + SELF_BENCHMARKS
 
 

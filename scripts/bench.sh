@@ -100,20 +100,29 @@ if [[ "$time_run" == yes ]]; then
   step="the benchmarks"
   flags=(--emitlab_scale="$scale" --benchmark_out="$out/run.json" --benchmark_out_format=json)
   [[ -n "$filter" ]] && flags+=(--benchmark_filter="$filter")
-  ((${#quiet[@]})) && flags+=(--emitlab_quiet)
+  if ((${#quiet[@]} == 0)); then
+    list=(--emitlab_scale="$scale" --benchmark_list_tests=true)
+    [[ -n "$filter" ]] && list+=(--benchmark_filter="$filter")
+    total="$("$bin" "${list[@]}" | wc -l)"
+    ((total > 0)) && flags+=(--emitlab_progress_total="$total")
+  fi
   "$bin" "${flags[@]}" "${extra[@]}"
   report+=("$out/run.json")
   [[ -n "$baseline" ]] && report+=(--baseline "$baseline")
 fi
 if [[ "$counts" == yes ]]; then
   step="the cost run"
+  counts_status=0
   /usr/bin/python3 bench/counts.py "$bin" --scale "$scale" --filter "$counts_filter" \
-    --out "$out/counts.run.json" --work "$out/counts" "${quiet[@]}"
+    --out "$out/counts.run.json" --work "$out/counts" "${quiet[@]}" || counts_status=$?
+  ((counts_status >= 128)) && interrupted "$counts_status"
+  [[ -f "$out/counts.run.json" ]] || exit 1
   report+=(--counts "$out/counts.run.json")
   [[ -n "$counts_baseline" ]] && report+=(--counts-baseline "$counts_baseline")
 fi
 step="the report"
 status=0
 "${report[@]}" || status=$?
+((status == 0 && ${counts_status:-0} != 0)) && status=1
 rm -f "$out/run.json" "$out/counts.run.json"  # kept as results.json and counts.json
 exit "$status"
