@@ -34,8 +34,9 @@ net::ServeConfig make_config(const ServeFlags& f) {
   }
   c.body = size_flag("--body", f.body, 0, net::kMaxBodyBytes);
   if (f.cert.empty() != f.key.empty()) {
-    throw UsageError{"bad --cert/--key: give both (PEM files) or neither (a self-signed P-256 "
-                     "certificate is made at start)"};
+    throw UsageError{
+        "bad --cert/--key: give both (PEM files) or neither (a self-signed P-256 "
+        "certificate is made at start)"};
   }
   c.tls.cert_file = f.cert;
   c.tls.key_file = f.key;

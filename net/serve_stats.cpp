@@ -28,7 +28,8 @@ double ServeStats::emitter_allocations_per_pass() const {
 void write_text(std::ostream& out, const ServeStats& s) {
   out << "emitlab serve statistics: strategy " << s.strategy << ", body " << s.body << " B, "
       << s.listen << '\n';
-#define EMITLAB_PRINT(name) out << "  " << std::left << std::setw(24) << #name << ' ' << s.name << '\n';
+#define EMITLAB_PRINT(name) \
+  out << "  " << std::left << std::setw(24) << #name << ' ' << s.name << '\n';
   EMITLAB_SERVE_COUNTS(EMITLAB_PRINT)
 #undef EMITLAB_PRINT
   const auto flags = out.flags();

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iostream>
 #include <utility>
 #include <vector>
 
@@ -125,6 +126,28 @@ void Server::on_connection(uv_stream_t* listener, int status) {
 
 void Server::retire(SocketConnection* c) {
   using End = SocketConnection::End;
+  // One line on stderr for every end worth an operator's look (and a test's wait).
+  const char* how = nullptr;
+  switch (c->end()) {
+    case End::PeerGone:
+      how = "peer gone";
+      break;
+    case End::Failed:
+      how = "failed";
+      break;
+    case End::Deadline:
+      how = "reclaimed";
+      break;
+    case End::Forced:
+      how = "forced";
+      break;
+    default:
+      break;
+  }
+  if (how != nullptr) {
+    std::cerr << "emitlab serve: connection " << c->id() << ' ' << how << ": " << c->end_reason()
+              << std::endl;
+  }
   switch (c->end()) {
     case End::Refused:
       ++retired_.connections_refused;
@@ -209,7 +232,8 @@ ServeStats Server::stats() const {
   }
   s.requests = handler_.requests();
   s.held_response_bodies = allocator_.live(AllocOwner::Response);
-  s.held_emitter_blocks = allocator_.live(AllocOwner::Emitter) + allocator_.live(AllocOwner::Nghttp2);
+  s.held_emitter_blocks =
+      allocator_.live(AllocOwner::Emitter) + allocator_.live(AllocOwner::Nghttp2);
   const ProcessUsage used = process_usage() - start_usage_;
   s.write_syscalls = used.write_syscalls;
   s.cpu_us = used.cpu_us;
@@ -221,12 +245,12 @@ ServeStats Server::stats() const {
 
 bool Server::report() {
   const ServeStats s = stats();
+  bool ok = true;
+  // The file first: a reader that waits for the text's first line finds the JSON complete.
+  if (!config_.stats_json.empty()) write_file(config_.stats_json, to_json(s), &ok);
   write_text(*out_, s);
-  out_->flush();
-  if (config_.stats_json.empty()) return true;
-  bool ok = false;
-  write_file(config_.stats_json, to_json(s), &ok);
   if (!ok) *out_ << "emitlab serve: cannot write --stats-json '" << config_.stats_json << "'\n";
+  out_->flush();
   return ok;
 }
 

@@ -11,10 +11,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <unordered_map>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 
 #include "core/server_connection.h"
 #include "net/body_handler.h"

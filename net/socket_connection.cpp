@@ -55,6 +55,7 @@ void SocketConnection::close(End how, const std::string& reason) {
   if (closing_) return;
   closing_ = true;
   end_ = how;
+  end_reason_ = reason;
   if (conn_) conn_->on_transport_closed(reason);  // releases streams, references, scratch
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
   uv_timer_stop(&deadline_);

@@ -48,6 +48,8 @@ class SocketConnection final : public Transport, public RequestHandler {
 
   std::uint64_t id() const { return id_; }
   End end() const { return end_; }
+  // Why it closed (empty for a graceful end).
+  const std::string& end_reason() const { return end_reason_; }
   const ServerConnection* connection() const { return conn_.get(); }
 
  private:
@@ -74,6 +76,7 @@ class SocketConnection final : public Transport, public RequestHandler {
   bool closing_ = false;
   int open_handles_ = 0;
   End end_ = End::Open;
+  std::string end_reason_;
   // Reads land here; a 64 KiB read carries four full records (the cipher-in ring takes them
   // piece by piece).
   std::array<std::uint8_t, 65536> read_buffer_{};

@@ -58,8 +58,8 @@ void use_self_signed(SSL_CTX* ctx) {
 
 void use_files(SSL_CTX* ctx, const TlsServerConfig& config) {
   if (SSL_CTX_use_certificate_chain_file(ctx, config.cert_file.c_str()) != 1) {
-    throw NetError("bad --cert '" + config.cert_file +
-                   "': expected a readable PEM certificate (" + openssl_reason() + ")");
+    throw NetError("bad --cert '" + config.cert_file + "': expected a readable PEM certificate (" +
+                   openssl_reason() + ")");
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     throw NetError("bad --key '" + config.key_file + "': expected a readable PEM private key (" +

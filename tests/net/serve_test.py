@@ -1,0 +1,211 @@
+"""Real clients against `emitlab serve` (CTest label `net`). Usage: serve_test.py EMITLAB TEST."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+from serve_harness import (WAIT, H2Client, Server, expected_body, h2load_counts, run)
+
+STRATEGIES = ["drain", "gather", "gather+A1", "gather+A3", "gather+A1+A3", "gather+A1+A2+A3",
+              "gather@cap=32K", "gather@cap=64K", "hybrid"]
+SIZES = [0, 1, 16384, 16393, 1 << 20]
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def check_clean_exit(rc, stats, what):
+    """Exit 0 and nothing left: no open stream, no body or emitter block still held."""
+    check(rc == 0, "%s: exit status %d" % (what, rc))
+    for key in ("connections_open", "open_streams", "held_response_bodies",
+                "held_emitter_blocks", "connections_forced", "connections_failed"):
+        check(stats[key] == 0, "%s: %s is %d at exit" % (what, key, stats[key]))
+
+
+def test_curl_bodies(emitlab):
+    """For every strategy, curl --http2 fetches bodies of 0, 1, 16384, 16393 and 1 MiB byte-exact
+    (one connection, the five requests one after another)."""
+    with tempfile.TemporaryDirectory() as d:
+        for strategy in STRATEGIES:
+            with Server(emitlab, "--strategy", strategy) as srv:
+                cmd = ["curl", "-sSk", "--http2", "--fail"]
+                files = [os.path.join(d, "%s-%d" % (strategy, n)) for n in SIZES]
+                for n, f in zip(SIZES, files):
+                    cmd += ["%s/bytes/%d" % (srv.url, n), "-o", f]
+                r = run(cmd)
+                check(r.returncode == 0, "%s: curl failed: %s" % (strategy, r.stdout.decode()))
+                for n, f in zip(SIZES, files):
+                    with open(f, "rb") as fh:
+                        got = fh.read()
+                    check(got == expected_body(n),
+                          "%s: /bytes/%d: %d bytes, not the pattern" % (strategy, n, len(got)))
+                rc, stats = srv.stop()
+                check_clean_exit(rc, stats, strategy)
+                check(stats["responses"] == len(SIZES), "%s: responses %d" %
+                      (strategy, stats["responses"]))
+
+
+def test_h2load(emitlab):
+    """h2load -n 2000 -c 10 -m 10 ends with 2000 succeeded, 0 failed, 0 errored, per strategy."""
+    for strategy in STRATEGIES:
+        with Server(emitlab, "--strategy", strategy, "--body", "4K") as srv:
+            r = run(["h2load", "-n", "2000", "-c", "10", "-m", "10", srv.url + "/"])
+            counts = h2load_counts(r.stdout.decode())
+            check(counts["succeeded"] == 2000 and counts["failed"] == 0 and
+                  counts["errored"] == 0, "%s: h2load %s" % (strategy, counts))
+            rc, stats = srv.stop()
+            check_clean_exit(rc, stats, strategy)
+            check(stats["responses"] >= 2000, "%s: responses %d" % (strategy, stats["responses"]))
+            check(stats["tls_records"] > 0 and stats["write_submissions"] > 0, strategy)
+
+
+def test_nghttp_frames(emitlab):
+    """nghttp -nv shows the exchange: the server's SETTINGS, a 200 and the DATA ending stream 13
+    (nghttp's first request stream) with exactly the body's length."""
+    with Server(emitlab, "--strategy", "gather") as srv:
+        r = run(["nghttp", "-nv", srv.url + "/bytes/100"])
+        text = r.stdout.decode()
+        check(r.returncode == 0, "nghttp failed:\n" + text)
+        check("recv SETTINGS frame" in text, "no SETTINGS:\n" + text)
+        check(":status: 200" in text, "no 200:\n" + text)
+        check("recv DATA frame <length=100, flags=0x01, stream_id=13>" in text,
+              "no DATA frame of 100 bytes with END_STREAM:\n" + text)
+        rc, stats = srv.stop()
+        check_clean_exit(rc, stats, "nghttp")
+
+
+def test_slow_reader(emitlab):
+    """A client that stops reading is reclaimed by the write deadline while another client's
+    requests still succeed."""
+    with Server(emitlab, "--strategy", "gather", "--write-timeout", "1") as srv:
+        slow = H2Client(srv.port)
+        slow.get(1, "/bytes/268435456")  # 256 MiB: far more than the socket buffers hold
+        r = run(["curl", "-sSk", "--http2", "--fail", srv.url + "/bytes/16384"])
+        check(r.returncode == 0 and r.stdout == expected_body(16384), "the other client failed")
+        srv.err.wait_for(r"connection \d+ reclaimed: write deadline")
+        # Only now does the slow client read: what it gets ends short, without END_STREAM.
+        body, ended = slow.read_data(1)
+        check(not ended and len(body) < 268435456, "the slow client got its whole body")
+        slow.s.close()
+        r = run(["curl", "-sSk", "--http2", "--fail", srv.url + "/bytes/1000"])
+        check(r.returncode == 0 and r.stdout == expected_body(1000), "no service after reclaim")
+        rc, stats = srv.stop()
+        check_clean_exit(rc, stats, "slow reader")
+        check(stats["connections_reclaimed"] == 1, "reclaimed %d" % stats["connections_reclaimed"])
+
+
+def test_reset_and_drop(emitlab):
+    """A client that resets a stream mid-body, and one that drops its connection mid-body, leave
+    no open stream and no held reference, under every strategy."""
+    for strategy in STRATEGIES:
+        with Server(emitlab, "--strategy", strategy) as srv:
+            c = H2Client(srv.port)
+            c.get(1, "/bytes/8388608")
+            body, ended = c.read_data(1, at_least=256 * 1024)
+            check(not ended and body == expected_body(len(body)), strategy + ": first bytes")
+            c.reset(1)
+            c.get(3, "/bytes/100")
+            body, ended = c.read_data(3)
+            check(ended and body == expected_body(100), strategy + ": stream 3 after the reset")
+            s = srv.stats_now()
+            check(s["connections_open"] == 1 and s["open_streams"] == 0 and
+                  s["held_response_bodies"] == 0 and s["streams_reset"] == 1,
+                  "%s after the reset: %s" % (strategy, s))
+            c.close()
+
+            d = H2Client(srv.port)
+            d.get(1, "/bytes/8388608")
+            body, _ = d.read_data(1, at_least=256 * 1024)
+            d.drop()
+            srv.err.wait_for(r"connection \d+ peer gone")
+            s = srv.stats_now()
+            check(s["open_streams"] == 0 and s["held_response_bodies"] == 0,
+                  "%s after the drop: %s" % (strategy, s))
+            rc, stats = srv.stop()
+            check_clean_exit(rc, stats, strategy)
+
+
+def test_thousand_connections(emitlab):
+    """1,000 connections opened and dropped (half before, half after the TLS handshake); the
+    server still serves, and ends with nothing open or held."""
+    import socket
+    with Server(emitlab, "--strategy", "hybrid", "--max-connections", "2000") as srv:
+        for i in range(1000):
+            if i % 2 == 0:
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=WAIT)
+                s.close()
+            else:
+                H2Client(srv.port).drop()
+        r = run(["curl", "-sSk", "--http2", "--fail", srv.url + "/bytes/5000"])
+        check(r.returncode == 0 and r.stdout == expected_body(5000), "no service after 1000")
+        rc, stats = srv.stop()
+        check_clean_exit(rc, stats, "1000 connections")
+        check(stats["connections_accepted"] == 1001, "accepted %d" % stats["connections_accepted"])
+
+
+def test_max_connections(emitlab):
+    """Over --max-connections a connection is closed at accept; the ones within still work."""
+    with Server(emitlab, "--max-connections", "1") as srv:
+        held = H2Client(srv.port)
+        r = run(["curl", "-sSk", "--http2", srv.url + "/bytes/10"])
+        check(r.returncode != 0, "a second connection was served over --max-connections 1")
+        held.get(1, "/bytes/10")
+        body, ended = held.read_data(1)
+        check(ended and body == expected_body(10), "the connection within the limit failed")
+        held.close()
+        rc, stats = srv.stop()
+        check_clean_exit(rc, stats, "max connections")
+        check(stats["connections_refused"] == 1, "refused %d" % stats["connections_refused"])
+
+
+def test_sigterm_under_load(emitlab):
+    """SIGTERM while h2load runs: GOAWAY, open streams finish, close_notify, exit 0 within the
+    deadline, nothing forced, nothing left open or held."""
+    with Server(emitlab, "--strategy", "gather+A1+A3", "--body", "16K", "--write-timeout",
+                "5") as srv:
+        load = subprocess.Popen(["h2load", "-n", "20000", "-c", "10", "-m", "10", srv.url + "/"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            for raw in load.stdout:  # h2load's first progress line: the load is on
+                if raw.startswith(b"progress:"):
+                    break
+            rc, stats = srv.stop(timeout=5 + WAIT)
+        finally:
+            load.kill()
+            load.wait()
+        check_clean_exit(rc, stats, "SIGTERM under load")
+        check(stats["responses"] > 0, "no responses before SIGTERM")
+
+
+def test_bad_input(emitlab):
+    """Bad input is one line naming the value, exit 2: a bad strategy, an unreadable key, a
+    port in use, a bad --listen."""
+    with Server(emitlab) as srv:
+        cases = [
+            (["--strategy", "gather+A9"], "A9"),
+            (["--cert", "/nonexistent.pem", "--key", "/nonexistent.key"], "/nonexistent.pem"),
+            (["--cert", "/etc/hostname"], "--key"),
+            (["--listen", "127.0.0.1:%d" % srv.port], "127.0.0.1:%d" % srv.port),
+            (["--listen", "localhost"], "localhost"),
+            (["--body", "3X"], "3X"),
+        ]
+        for args, named in cases:
+            r = subprocess.run([emitlab, "serve"] + args, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=WAIT)
+            err = r.stderr.decode().strip()
+            check(r.returncode == 2, "%s: exit %d (%s)" % (args, r.returncode, err))
+            check(len(err.splitlines()) == 1 and named in err, "%s: message %r" % (args, err))
+        srv.stop()
+
+
+TESTS = {name[len("test_"):]: fn for name, fn in globals().items() if name.startswith("test_")}
+
+if __name__ == "__main__":
+    emitlab, name = sys.argv[1], sys.argv[2]
+    if name not in TESTS:
+        sys.exit("unknown test %r; expected one of %s" % (name, ", ".join(sorted(TESTS))))
+    TESTS[name](emitlab)
+    print("ok:", name)
