@@ -7,9 +7,9 @@
 #     same first violation (rule, detail, ordinal, case, replay line), and the replay line
 #     reruns it with the same rule;
 #   - explore, clean: the named scope inflight-encrypt, K<=1: same schedules, distinct states,
-#     pruned, verdict.
-# (No explore mutant case yet: the explore branch has not merged the mutants branch, so this
-# emitlab has no mutant to arm.)
+#     pruned, verdict;
+#   - explore, the mutant inflight-gate-off on that scope: the same first violation and replay
+#     line, and the replay line reruns it with the same rule.
 # Every daemon it started is stopped by its PID on every exit path (trap). Exit 77 (CTest's
 # SKIP_RETURN_CODE) when no cluster can be started here: not root, or Slurm/munge missing.
 #   slurm_campaigns.sh SOURCE_DIR EMITLAB PROPS_CAMPAIGN PROPS_CAMPAIGN_SHARDS
@@ -82,23 +82,38 @@ campaign() {
 }
 
 campaign props-clean 0 "$props" --property per_stream_delivery --cases 24 --seed 11
-campaign props-violation 1 "$props_test" campaign --property campaign_false_claim --cases 24 --seed 11
-replay=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["first_violation"]["replay"])' \
-  "$dir/props-violation/merged.json" 2>/dev/null || true)
-rule=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["first_violation"]["rule"])' \
-  "$dir/props-violation/merged.json" 2>/dev/null || true)
-if [[ -n $replay ]]; then
-  replay_rc=0
+# replays NAME: the merged first violation's replay line reruns it, exit 1, the same rule.
+replays() {
+  local name=$1 replay rule replay_rc=0 out
+  replay=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["first_violation"]["replay"])' \
+    "$dir/$name/merged.json" 2>/dev/null || true)
+  rule=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["first_violation"]["rule"])' \
+    "$dir/$name/merged.json" 2>/dev/null || true)
+  [[ -n $replay && -n $rule ]] || { fail "$name: no first violation to replay"; return; }
   # shellcheck disable=SC2086
-  out=$($replay 2>&1) || replay_rc=$?
-  [[ $replay_rc -eq 1 && $out == *"violation: $rule:"* ]] ||
-    fail "props-violation: the merged replay line '$replay' exited $replay_rc without 'violation: $rule'"
-fi
+  out=$(cd "$(dirname "$emitlab")" && PATH=$PWD:$PATH $replay 2>&1) || replay_rc=$?
+  if [[ $replay_rc -eq 1 && $out == *"violation: $rule:"* ]]; then
+    echo "slurm: $name: the replay line reruns the violation ($rule)"
+  else
+    fail "$name: the merged replay line '$replay' exited $replay_rc without 'violation: $rule:'"
+  fi
+}
+
+campaign props-violation 1 "$props_test" campaign --property campaign_false_claim --cases 24 --seed 11
+replays props-violation
 campaign explore-clean 0 "$emitlab" explore --scope inflight-encrypt --bound 1 --json
+# The explorer arms mutants only once its --mutant is wired to the bug zoo; until then its
+# --list-mutants says "no mutants" and the case is reported as not run (never as passed).
+if "$emitlab" explore --list-mutants | grep -q '^inflight-gate-off'; then
+  campaign explore-mutant 1 "$emitlab" explore --scope inflight-encrypt --mutant inflight-gate-off --bound 1 --json
+  replays explore-mutant
+else
+  echo "slurm: explore-mutant: NOT RUN: this emitlab's explorer has no mutants to arm yet"
+fi
 
 if [[ $failures -gt 0 ]]; then
   echo "slurm: $failures failure(s); files kept in $dir"
   exit 1
 fi
 echo "slurm: every sharded campaign merged into its unsharded result"
-rm -rf "$dir/props-clean" "$dir/props-violation" "$dir/explore-clean"
+rm -rf "$dir/props-clean" "$dir/props-violation" "$dir/explore-clean" "$dir/explore-mutant"
