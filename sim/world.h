@@ -82,6 +82,7 @@ struct ConnectionResult {
   std::uint32_t requests = 0;
   std::string failure;   // empty: the connection ended as it should
   bool aborted = false;  // the peer dropped it on purpose
+  PeerVerdict verdict = PeerVerdict::Completed;
   std::size_t responses_verified = 0;
   std::size_t responses_failed = 0;
   std::size_t responses_cancelled = 0;
