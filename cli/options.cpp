@@ -103,6 +103,7 @@ void add_common(CLI::App& cmd, CommonFlags& f) {
       ->check(CLI::IsMember({"sync", "async", "mixed"}));
   cmd.add_option("--read-chunk", f.read_chunk, "bytes the peer reads at once (default 1K..64K)");
   cmd.add_option("--scenario", f.scenario_file, "scenario JSON file; flags given override it");
+  cmd.add_flag("--quiet", f.quiet, "no progress line on stderr (runs over 2 s print one a second)");
   cmd.add_flag("--print-scenario", f.print_scenario,
                "print the canonical scenario of the run and exit");
 }

@@ -29,6 +29,7 @@ struct CommonFlags {
   std::string read_chunk;
   std::string scenario_file;
   bool print_scenario = false;
+  bool quiet = false;  // no progress line on stderr
 
   CLI::App* cmd = nullptr;  // to tell given flags from defaults
 };

@@ -131,6 +131,15 @@ void ConnectionSlot::handle(const Event& e) {
       break;
   }
   settle();
+  report_progress();
+}
+
+void ConnectionSlot::report_progress() {
+  if (w_.progress == nullptr) return;
+  const std::uint64_t n = peer_.responses_completed() + peer_.responses_cancelled();
+  if (n <= progress_reported_) return;
+  w_.progress->fetch_add(n - progress_reported_, std::memory_order_relaxed);
+  progress_reported_ = n;
 }
 
 void ConnectionSlot::start() {

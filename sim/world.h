@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -66,6 +67,9 @@ struct RunOptions {
   // Builds every connection's emitter; empty: core's make_emitter for the scenario's strategy.
   // Properties inject strategies broken on purpose here (never shipped in core or the CLI).
   EmitterFactory emitter_factory;
+  // Requests finished so far (verified, failed or given up), counted up as they finish, for a
+  // progress line; null: not counted. The world only writes it (relaxed); it never reads time.
+  std::atomic<std::uint64_t>* progress = nullptr;
 };
 
 struct AllocationFigures {

@@ -21,8 +21,8 @@ namespace {
 
 // The issue's case: the peer reads one byte at a time, so the server's ACKs cannot leave.
 Scenario slow_reader(const char* strategy) {
-  auto parsed = sim::parse_scenario(
-      R"({"workload":{"body":65536,"requests":10},"link":{"read_chunk":1}})");
+  auto parsed =
+      sim::parse_scenario(R"({"workload":{"body":65536,"requests":10},"link":{"read_chunk":1}})");
   BOOST_REQUIRE(parsed.scenario);
   Scenario s = *parsed.scenario;
   s.strategy = *emitlab::parse_strategy(strategy).spec;
