@@ -132,7 +132,7 @@ int cmd_run(const cli::CommonFlags& f, const cli::OutputFlags& out, CLI::App& cm
   Outputs outputs(out);
   sim::RunOptions options;
   outputs.attach(options);
-  const sim::Summary s = run_and_summarize(scenario, options, nullptr, !f.quiet);
+  const sim::Summary s = run_and_summarize(scenario, options, nullptr, !f.quiet && !out.json);
   print(s, out.json);
   return good(s) ? 0 : 1;
 }
@@ -165,7 +165,7 @@ int cmd_compare(const cli::CommonFlags& f, bool json, const std::string& list) {
   double cpu = 0;
   for (const auto& spec : specs) {
     scenario.strategy = spec;
-    runs.push_back(run_and_summarize(scenario, {}, nullptr, !f.quiet));
+    runs.push_back(run_and_summarize(scenario, {}, nullptr, !f.quiet && !json));
     cpu += runs.back().cpu_seconds;
   }
   // Only a run whose input cannot depend on timing promises equal application streams.

@@ -37,8 +37,8 @@ ProgressLine::~ProgressLine() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string ProgressLine::format(const std::string& label, std::uint64_t done,
-                                 std::uint64_t total, double elapsed) {
+std::string ProgressLine::format(const std::string& label, std::uint64_t done, std::uint64_t total,
+                                 double elapsed) {
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
   char buf[160];
   std::snprintf(buf, sizeof buf, "emitlab: %s%s%llu/%llu requests, %.0f/s, %s elapsed",
@@ -56,8 +56,8 @@ void ProgressLine::loop() {
   const auto start = Clock::now();
   auto next = start + std::chrono::duration_cast<Clock::duration>(
                           std::chrono::duration<double>(kQuietSeconds));
-  const auto interval = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(kIntervalSeconds));
+  const auto interval =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kIntervalSeconds));
   std::unique_lock<std::mutex> lock(mu_);
   while (!wake_.wait_until(lock, next, [this] { return stop_; })) {
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
