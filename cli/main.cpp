@@ -5,6 +5,7 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -18,6 +19,7 @@
 #include "cli/explore.h"
 #include "cli/merge.h"
 #include "cli/options.h"
+#include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/serve_command.h"
 #include "cli/strategies.h"
@@ -91,11 +93,18 @@ class Outputs {
 };
 
 sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions options,
-                               sim::RunResult* keep = nullptr) {
+                               sim::RunResult* keep = nullptr, bool progress = true) {
   options.keep_bytes = false;   // hashed as they pass; a 100 x 10,000 run keeps no streams
   options.keep_bodies = false;  // verified as they arrive
+  std::atomic<std::uint64_t> done{0};
+  options.progress = &done;
   const double start = cpu_seconds();
-  sim::RunResult run = sim::run_world(scenario, options);
+  sim::RunResult run;
+  {
+    const cli::ProgressLine line(done, scenario.workload.requests, scenario.strategy.name(),
+                                 std::cerr, progress);
+    run = sim::run_world(scenario, options);
+  }
   const double cpu = cpu_seconds() - start;
   sim::Summary s = sim::summarize(run);
   s.cpu_seconds = cpu;
@@ -129,7 +138,7 @@ int cmd_run(const cli::CommonFlags& f, const cli::OutputFlags& out, CLI::App& cm
   Outputs outputs(out);
   sim::RunOptions options;
   outputs.attach(options);
-  const sim::Summary s = run_and_summarize(scenario, options);
+  const sim::Summary s = run_and_summarize(scenario, options, nullptr, !f.quiet && !out.json);
   print(s, out.json);
   return good(s) ? 0 : 1;
 }
@@ -162,7 +171,7 @@ int cmd_compare(const cli::CommonFlags& f, bool json, const std::string& list) {
   double cpu = 0;
   for (const auto& spec : specs) {
     scenario.strategy = spec;
-    runs.push_back(run_and_summarize(scenario, {}));
+    runs.push_back(run_and_summarize(scenario, {}, nullptr, !f.quiet && !json));
     cpu += runs.back().cpu_seconds;
   }
   // Only a run whose input cannot depend on timing promises equal application streams.

@@ -113,6 +113,7 @@ void add_common(CLI::App& cmd, CommonFlags& f) {
   cmd.add_option("--scenario", f.scenario_file, "scenario JSON file; flags given override it");
   cmd.add_option("--mutant", f.mutant,
                  "arm one fault point of the bug zoo on every connection (README: Mutants)");
+  cmd.add_flag("--quiet", f.quiet, "no progress line on stderr (runs over 2 s print one a second)");
   cmd.add_flag("--print-scenario", f.print_scenario,
                "print the canonical scenario of the run and exit");
 }

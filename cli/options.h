@@ -30,6 +30,7 @@ struct CommonFlags {
   std::string scenario_file;
   std::string mutant;
   bool print_scenario = false;
+  bool quiet = false;  // no progress line on stderr
 
   CLI::App* cmd = nullptr;  // to tell given flags from defaults
 };

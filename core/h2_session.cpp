@@ -68,8 +68,19 @@ struct H2ServerSession::Callbacks {
     auto& s = self(ud);
     CallbackScope scope(s.callback_depth_);
     switch (frame->hd.type) {
-      case NGHTTP2_HEADERS:
       case NGHTTP2_DATA:
+        if (frame->hd.length == 0 && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) {
+          if (++s.empty_data_run_ > FloodLimits::kMaxEmptyDataFrames) {
+            s.note_flood(Flood::EmptyData,
+                         std::to_string(s.empty_data_run_) + " empty DATA frames in a row (limit " +
+                             std::to_string(FloodLimits::kMaxEmptyDataFrames) + ")");
+          }
+        } else {
+          s.empty_data_run_ = 0;
+        }
+        [[fallthrough]];
+      case NGHTTP2_HEADERS:
+        if (frame->hd.type == NGHTTP2_HEADERS) s.empty_data_run_ = 0;
         if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
           ServerStream* st = s.find(frame->hd.stream_id);
           // Nothing may unwind through nghttp2's C frames: a handler that cannot allocate
@@ -89,8 +100,22 @@ struct H2ServerSession::Callbacks {
       case NGHTTP2_PING:
         // Automatic PING ACK is off (upstream bf7e86b); answer once, on the next pass.
         if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
-          nghttp2_submit_ping(session, NGHTTP2_FLAG_ACK, frame->ping.opaque_data);
+          // FLOODED: the ACKs already queued reached max_outbound_ack (the peer does not read).
+          // Dropping this ACK silently would leave the peer waiting for ever.
+          if (nghttp2_submit_ping(session, NGHTTP2_FLAG_ACK, frame->ping.opaque_data) ==
+              NGHTTP2_ERR_FLOODED) {
+            s.note_flood(Flood::PingAck, "more than " +
+                                             std::to_string(FloodLimits::kMaxOutboundAck) +
+                                             " PING ACKs queued (max_outbound_ack)");
+          }
           s.listener_->request_emit();
+        }
+        break;
+      case NGHTTP2_RST_STREAM:
+        if (++s.peer_resets_ > FloodLimits::kMaxPeerResets) {
+          s.note_flood(Flood::Reset, std::to_string(s.peer_resets_) +
+                                         " RST_STREAM frames from the peer (limit " +
+                                         std::to_string(FloodLimits::kMaxPeerResets) + ")");
         }
         break;
       default:
@@ -270,7 +295,10 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
   nghttp2_option_new(&raw_opt);
   NgOptionPtr opt(raw_opt);
   nghttp2_option_set_max_settings(raw_opt, 32);
-  nghttp2_option_set_max_outbound_ack(raw_opt, 64);
+  nghttp2_option_set_max_outbound_ack(raw_opt, FloodLimits::kMaxOutboundAck);
+  // nghttp2's own reset limiter as a backstop one above ours, with no refill (a refill would
+  // depend on the host's clock); note_flood() answers first, with ENHANCE_YOUR_CALM.
+  nghttp2_option_set_stream_reset_rate_limit(raw_opt, FloodLimits::kMaxPeerResets + 1, 0);
   nghttp2_option_set_no_auto_window_update(raw_opt, 1);
   // Bug zoo: ping-answered-twice lets nghttp2 answer too, besides on_frame_recv's manual ACK.
   nghttp2_option_set_no_auto_ping_ack(raw_opt, mutant_ == Mutant::PingAnsweredTwice ? 0 : 1);
@@ -321,7 +349,14 @@ ServerStream* H2ServerSession::find(std::int32_t stream_id) {
 
 bool H2ServerSession::feed(std::span<const std::uint8_t> data) {
   const ssize_t rv = nghttp2_session_mem_recv(session_.get(), data.data(), data.size());
-  if (rv < 0) return false;
+  // nghttp2 checks the SETTINGS ACK queue before it acts on a SETTINGS frame and returns
+  // FLOODED (fatal for the input, which is dropped); the session can still send its GOAWAY.
+  if (rv == NGHTTP2_ERR_FLOODED) {
+    note_flood(Flood::SettingsAck, "more than " + std::to_string(FloodLimits::kMaxOutboundAck) +
+                                       " SETTINGS ACKs queued (max_outbound_ack)");
+  }
+  defend_if_flooded();
+  if (rv < 0 && flood_ == Flood::None) return false;
   // Bug zoo: under no-window-redrive only frames nghttp2 queued itself (ACKs, resets) ask for
   // a pass, not DATA a reopened window let go.
   const bool wants = mutant_ == Mutant::NoWindowRedrive
@@ -329,6 +364,42 @@ bool H2ServerSession::feed(std::span<const std::uint8_t> data) {
                          : nghttp2_session_want_write(session_.get()) != 0;
   if (wants) listener_->request_emit();
   return true;
+}
+
+void H2ServerSession::note_flood(Flood kind, std::string detail) {
+  if (flood_ != Flood::None) return;
+  flood_ = kind;
+  if (error_.empty()) {
+    error_ = "the peer flooded (" + std::string(to_string(kind)) + "): " + detail +
+             "; GOAWAY ENHANCE_YOUR_CALM";
+  }
+}
+
+void H2ServerSession::defend_if_flooded() {
+  if (flood_ == Flood::None || goaway_queued_) return;
+  goaway_queued_ = true;
+  // TERM_ON_SEND: nghttp2 drops the queued ACKs, ignores further input, sends the GOAWAY and
+  // then wants neither to read nor to write, so the connection closes after it.
+  if (nghttp2_session_terminate_session(session_.get(), NGHTTP2_ENHANCE_YOUR_CALM) != 0) {
+    error_ += " (the GOAWAY could not be queued)";
+  }
+  listener_->request_emit();
+}
+
+std::string_view to_string(Flood f) {
+  switch (f) {
+    case Flood::None:
+      return "none";
+    case Flood::PingAck:
+      return "PING";
+    case Flood::SettingsAck:
+      return "SETTINGS";
+    case Flood::Reset:
+      return "RST_STREAM";
+    case Flood::EmptyData:
+      return "empty DATA";
+  }
+  return "?";
 }
 
 bool H2ServerSession::submit_response(std::int32_t stream_id, ResponseRef response) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/allocator.h"
 #include "core/header_table.h"
@@ -70,6 +71,28 @@ class SessionListener {
   virtual void on_stream_close(ServerStream& stream, std::uint32_t error_code) = 0;
 };
 
+// Floods: frames a peer sends to make the server queue or do work for it without end
+// (CVE-2019-9512 PING, -9515 SETTINGS, -9518 empty frames, CVE-2023-44487 rapid reset). The
+// server defends itself the way nghttp2 intends for its outbound-ACK limit: GOAWAY with
+// ENHANCE_YOUR_CALM (nghttp2_session_terminate_session), then close once it is out.
+enum class Flood : std::uint8_t { None, PingAck, SettingsAck, Reset, EmptyData };
+std::string_view to_string(Flood f);
+
+struct FloodLimits {
+  // PING and SETTINGS ACKs queued and not yet serialized (upstream's max_outbound_ack(64));
+  // nghttp2 refuses the next ACK with NGHTTP2_ERR_FLOODED.
+  static constexpr std::size_t kMaxOutboundAck = 64;
+  // RST_STREAM frames from the peer over the connection's life: nghttp2's default burst. Its
+  // refill (33 a second) reads the host's monotonic clock, which would make a run depend on
+  // host speed, so emitlab refills nothing: the limit is per connection.
+  static constexpr std::uint64_t kMaxPeerResets = 1000;
+  // Consecutive DATA frames with no payload and no END_STREAM, over all streams (HEADERS or a
+  // DATA frame with payload or END_STREAM starts the count again). nghttp2 has no guard of its
+  // own; Envoy's max_consecutive_inbound_frames_with_empty_payload is the model, with room.
+  static constexpr std::uint32_t kMaxEmptyDataFrames = 100;
+};
+static_assert(FloodLimits::kMaxOutboundAck > 0 && FloodLimits::kMaxEmptyDataFrames > 0);
+
 class H2ServerSession {
  public:
   // `mutant`: the bug zoo's fault points of the session (core/mutant.h), None in production.
@@ -88,8 +111,12 @@ class H2ServerSession {
   bool reset_stream(std::int32_t stream_id, std::uint32_t error_code);
   void submit_goaway();
 
-  // Why the session cannot go on (setup refused, nghttp2 terminated it); empty while healthy.
+  // Why the session cannot go on (setup refused, nghttp2 terminated it, the peer flooded);
+  // empty while healthy.
   const std::string& error() const { return error_; }
+  // The flood the session defended itself against (None: none). The GOAWAY is queued when it is
+  // set; the connection closes after it.
+  Flood flood() const { return flood_; }
   bool want_write() const;
   bool want_read() const;
   nghttp2_session* raw() const { return session_.get(); }
@@ -118,6 +145,9 @@ class H2ServerSession {
   void refuse(ServerStream& stream);
   void count_copy(std::size_t bytes);
   void pop_chunk(ServerStream& stream);
+  // Called inside nghttp2's callbacks or after mem_recv; the first flood wins.
+  void note_flood(Flood kind, std::string detail);
+  void defend_if_flooded();
   static nghttp2_mem counting_mem(H2ServerSession* self);
 
   SessionListener* listener_;
@@ -128,6 +158,10 @@ class H2ServerSession {
   int callback_depth_ = 0;
   std::uint64_t streams_closed_ = 0;
   std::uint64_t streams_reset_ = 0;
+  std::uint64_t peer_resets_ = 0;
+  std::uint32_t empty_data_run_ = 0;  // consecutive empty DATA frames without END_STREAM
+  Flood flood_ = Flood::None;
+  bool goaway_queued_ = false;  // ENHANCE_YOUR_CALM submitted
   std::string error_;
   // Streams are keyed by id (deterministic order); nodes are stable for nghttp2's pointers.
   std::map<std::int32_t, std::unique_ptr<ServerStream>> streams_;

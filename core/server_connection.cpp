@@ -160,6 +160,9 @@ void ServerConnection::close_if_session_over() {
   if (session_->want_read() || session_->want_write()) return;
   shutting_down_ = true;
   tls_.close_gracefully();
+  // nghttp2 ended the session with streams still open (it terminated on a flood or an error):
+  // nothing will ever close them, so what they hold goes now, not at destruction.
+  if (session_->open_streams() > 0) release_streams_and_scratch();
 }
 
 void ServerConnection::run_pass() {

@@ -7,7 +7,7 @@ std::string_view to_string(Decision d) {
       "ready_event",  "completion_sync", "write_delay",  "latency",          "read_chunk",
       "read_delay",   "read_pause",      "pause_length", "input_after_pass", "ping",
       "reset",        "reset_which",     "goaway",       "abrupt_close",     "window_release",
-      "window_delay", "handler_delay",   "stream_chunk", "stream_interval"};
+      "window_delay", "handler_delay",   "stream_chunk", "stream_interval",  "settings"};
   static_assert(std::size(kNames) == kDecisions);
   const auto i = static_cast<std::size_t>(d);
   return i < kDecisions ? kNames[i] : "?";

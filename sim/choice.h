@@ -39,6 +39,7 @@ enum class Decision : std::uint8_t {
   HandlerDelay,    // ns the handler takes before responding
   StreamChunk,     // bytes of the next streaming body chunk
   StreamInterval,  // ns until the next streaming body chunk
+  Settings,        // does the peer send an empty SETTINGS frame after this read
   kCount
 };
 inline constexpr std::size_t kDecisions = static_cast<std::size_t>(Decision::kCount);

@@ -59,6 +59,8 @@ ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
         p.window = peer_window(s.peer.window);
         p.initial_window = s.peer.initial_window;
         p.connection_window = s.peer.connection_window;
+        p.empty_data_frames = s.peer.empty_data_frames;
+        p.floods = s.peer.floods();
         p.keep_bytes = world.keep_bytes;
         p.keep_bodies = world.keep_bodies;
         const Scheduler* clock = &world.scheduler;
@@ -132,6 +134,15 @@ void ConnectionSlot::handle(const Event& e) {
       break;
   }
   settle();
+  report_progress();
+}
+
+void ConnectionSlot::report_progress() {
+  if (w_.progress == nullptr) return;
+  const std::uint64_t n = peer_.responses_completed() + peer_.responses_cancelled();
+  if (n <= progress_reported_) return;
+  w_.progress->fetch_add(n - progress_reported_, std::memory_order_relaxed);
+  progress_reported_ = n;
 }
 
 void ConnectionSlot::start() {
@@ -379,6 +390,7 @@ void ConnectionSlot::after_read() {
   if (peer_.requests_finished()) return;
   if (w_.chooser.chance(Decision::AbruptClose, p.abrupt_close_permille)) return abort();
   if (w_.chooser.chance(Decision::Ping, p.ping_permille)) peer_.send_ping();
+  if (w_.chooser.chance(Decision::Settings, p.settings_permille)) peer_.send_settings();
   if (w_.chooser.chance(Decision::Reset, p.reset_permille)) {
     const auto candidates = peer_.streams_in_progress();
     if (!candidates.empty()) {
@@ -465,7 +477,15 @@ ConnectionResult ConnectionSlot::result() const {
   r.responses_cancelled = peer_.responses_cancelled();
   if (!peer_.done()) r.responses_failed = requests_ - r.responses_verified - r.responses_cancelled;
   const std::string server_failed = server_failed_text();
-  if (!server_failure_.empty()) {
+  r.verdict = peer_.verdict();
+  if (r.verdict == PeerVerdict::Completed && !peer_.done()) r.verdict = PeerVerdict::Stalled;
+  if (r.verdict == PeerVerdict::Defended) {
+    // The flood's name and limit come from the server; the peer saw only the GOAWAY.
+    std::string why = !server_failure_.empty() ? server_failure_ : server_failed;
+    constexpr std::string_view kPrefix = "server connection failed: ";
+    if (why.starts_with(kPrefix)) why.erase(0, kPrefix.size());
+    r.failure = "server defended itself: " + (why.empty() ? "GOAWAY ENHANCE_YOUR_CALM" : why);
+  } else if (!server_failure_.empty()) {
     r.failure = server_failure_;
   } else if (!server_failed.empty()) {
     r.failure = server_failed;

@@ -42,6 +42,7 @@ struct WorldContext {
   bool keep_bytes;
   bool keep_bodies;
   const EmitterFactory& emitter_factory;  // empty: core's make_emitter
+  std::atomic<std::uint64_t>* progress;   // RunOptions::progress
 };
 
 class ConnectionSlot final : public Transport, public RequestHandler {
@@ -123,6 +124,7 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   // "server connection failed: ERROR" while the server lives and has failed, else empty.
   std::string server_failed_text() const;
   void settle();
+  void report_progress();
   // Observers
   template <class F>
   void notify(F&& f);
@@ -148,6 +150,7 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   ByteQueue to_server_;
   bool window_tick_scheduled_ = false;
   std::uint32_t goaway_seen_completed_ = 0;
+  std::uint64_t progress_reported_ = 0;  // requests of this connection counted into progress
 
   std::map<std::int32_t, Producer> producers_;
   std::map<std::int32_t, Delayed> delayed_;

@@ -107,6 +107,8 @@ void describe(Scenario& s, V& v) {
     v.u32("goaway_permille", p.goaway_permille, 0, 1000);
     v.u32("abrupt_close_permille", p.abrupt_close_permille, 0, 1000);
     v.u32("input_after_pass_permille", p.input_after_pass_permille, 0, 1000);
+    v.u32("settings_permille", p.settings_permille, 0, 1000);
+    v.u32("empty_data_frames", p.empty_data_frames, 0, 100000);
   });
   v.object("rings", [&] {
     v.u32("cipher_out_records", s.rings.cipher_out_records, 0, 16);
@@ -350,7 +352,8 @@ std::string_view to_string(WindowPolicy w) {
 bool Scenario::input_independent() const {
   return workload.pacing == Pacing::Lockstep && peer.window == WindowPolicy::Wide &&
          peer.ping_permille == 0 && peer.reset_permille == 0 && peer.goaway_permille == 0 &&
-         peer.abrupt_close_permille == 0 && workload.handler_delay_ns.max == 0 &&
+         peer.abrupt_close_permille == 0 && peer.settings_permille == 0 &&
+         peer.empty_data_frames == 0 && workload.handler_delay_ns.max == 0 &&
          workload.kinds.streaming == 0;
 }
 

@@ -84,6 +84,13 @@ struct Scenario {
     std::uint32_t goaway_permille = 0;        // after a response completes
     std::uint32_t abrupt_close_permille = 0;  // after a read
     std::uint32_t input_after_pass_permille = 500;
+    std::uint32_t settings_permille = 0;  // after a read: an empty SETTINGS (the server ACKs it)
+    std::uint32_t empty_data_frames = 0;  // per request: empty DATA frames before END_STREAM
+    // Any behaviour that floods the server (see core's FloodLimits).
+    bool floods() const {
+      return ping_permille > 0 || settings_permille > 0 || reset_permille > 0 ||
+             empty_data_frames > 0;
+    }
     bool operator==(const Peer&) const = default;
   } peer;
 

@@ -105,7 +105,20 @@ struct SimPeer::StreamState {
   std::uint8_t want = 0;
   std::uint64_t credit = 0;  // DATA consumed and not yet credited back
   bool cancelled_by_us = false;
+  std::uint32_t empty_data_left = 0;  // empty DATA frames still to send before END_STREAM
 };
+
+// The request body of a flooding peer: empty DATA frames, then an empty one with END_STREAM.
+ssize_t empty_request_body(nghttp2_session*, std::int32_t, std::uint8_t*, std::size_t,
+                           std::uint32_t* flags, nghttp2_data_source* source, void*) {
+  auto& left = *static_cast<std::uint32_t*>(source->ptr);
+  if (left == 0) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+  } else {
+    --left;
+  }
+  return 0;
+}
 
 // Trampolines from the C callback tables into the peer. They only record and set flags: the
 // peer never calls mem_send/mem_recv (or frees the session) from inside a callback.
@@ -317,6 +330,38 @@ bool SimPeer::send_ping() {
   pings_outstanding_.insert(id);
   service_h2();
   return true;
+}
+
+bool SimPeer::send_settings() {
+  if (!session_ || h2_dead_ || tls_dead_ || over_ || !handshake_done_) return false;
+  if (nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, nullptr, 0) != 0) return false;
+  ++settings_sent_;
+  service_h2();
+  return true;
+}
+
+PeerVerdict SimPeer::verdict() const {
+  if (aborted_) return PeerVerdict::Aborted;
+  if (goaway_received_ && goaway_error_code_ == NGHTTP2_ENHANCE_YOUR_CALM && cfg_.floods) {
+    return PeerVerdict::Defended;
+  }
+  return failed_ ? PeerVerdict::Failed : PeerVerdict::Completed;
+}
+
+std::string_view to_string(PeerVerdict v) {
+  switch (v) {
+    case PeerVerdict::Completed:
+      return "completed";
+    case PeerVerdict::Defended:
+      return "defended";
+    case PeerVerdict::Failed:
+      return "failed";
+    case PeerVerdict::Aborted:
+      return "aborted";
+    case PeerVerdict::Stalled:
+      return "stalled";
+  }
+  return "?";
 }
 
 bool SimPeer::send_goaway() {
@@ -641,8 +686,14 @@ void SimPeer::submit_request(std::uint64_t request_id) {
       make_nv("user-agent", "emitlab-peer"),
   };
   for (const auto& h : spec.headers) nva.push_back(make_nv(h.name, h.value));
+  auto st = std::make_unique<StreamState>();
+  st->empty_data_left = cfg_.empty_data_frames;
+  nghttp2_data_provider body{};
+  body.source.ptr = &st->empty_data_left;  // the state's node outlives the stream
+  body.read_callback = &empty_request_body;
   const std::int32_t stream_id =
-      nghttp2_submit_request(session_.get(), nullptr, nva.data(), nva.size(), nullptr, nullptr);
+      nghttp2_submit_request(session_.get(), nullptr, nva.data(), nva.size(),
+                             cfg_.empty_data_frames > 0 ? &body : nullptr, nullptr);
   if (stream_id < 0) {
     return fail("nghttp2_submit_request for request " + std::to_string(request_id) + ": " +
                 nghttp2_strerror(stream_id));
@@ -651,7 +702,6 @@ void SimPeer::submit_request(std::uint64_t request_id) {
   r.stream_id = stream_id;
   r.request_id = request_id;
   r.requested_at = now();
-  auto st = std::make_unique<StreamState>();
   if (cfg_.expect) st->expected = cfg_.expect(request_id);
   open_streams_[stream_id] = std::move(st);
 }

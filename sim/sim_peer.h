@@ -80,6 +80,13 @@ struct PeerConfig {
   std::uint32_t initial_window = 65535;     // SETTINGS_INITIAL_WINDOW_SIZE unless wide
   std::uint32_t connection_window = 65535;  // connection receive window unless wide
 
+  // Each request goes with this many empty DATA frames before its END_STREAM (0: the HEADERS
+  // frame ends the request).
+  std::uint32_t empty_data_frames = 0;
+  // The world makes this peer flood (PINGs, SETTINGS, resets or empty DATA): a GOAWAY with
+  // ENHANCE_YOUR_CALM is then the server defending itself, not a server failure.
+  bool floods = false;
+
   bool keep_bytes = true;   // keep wire() and app_stream() (the digests are always computed)
   bool keep_bodies = true;  // keep each StreamResult's body (verification never needs it)
   std::function<std::uint64_t()> clock;  // virtual time for the stream timestamps
@@ -93,6 +100,17 @@ struct RecordInfo {
   std::uint8_t content_type;
   std::uint16_t length;
 };
+
+// How the connection ended, as the peer judges it (the world adds Stalled: it settled while the
+// peer still waited for something).
+enum class PeerVerdict : std::uint8_t {
+  Completed,  // every request finished and every PING answered, or still running
+  Defended,   // a flooding peer got GOAWAY ENHANCE_YOUR_CALM: the server defended itself
+  Failed,     // a TLS or HTTP/2 error, a wrong byte, or the server gave up early
+  Aborted,    // the peer dropped the connection on purpose
+  Stalled,    // the world settled with requests unfinished or PINGs unanswered
+};
+std::string_view to_string(PeerVerdict v);
 
 enum class StreamOutcome : std::uint8_t { Open, Verified, Failed, Cancelled };
 
@@ -130,6 +148,7 @@ class SimPeer {
 
   // Behaviours the world decides on. Each returns false when it does not apply now.
   bool send_ping();
+  bool send_settings();                        // an empty SETTINGS frame (the server owes an ACK)
   bool send_goaway();                          // no new request after it; the rest are cancelled
   bool cancel_stream(std::int32_t stream_id);  // RST_STREAM(CANCEL)
   void abort();                                // the connection drops: no close_notify, no more I/O
@@ -147,6 +166,9 @@ class SimPeer {
   bool aborted() const { return aborted_; }
   // TLS or HTTP/2 error, or the server closed (GOAWAY, close_notify) before all requests completed.
   bool failed() const { return failed_; }
+  // Completed, Defended, Failed or Aborted; Completed also while the connection runs (the world
+  // tells Stalled apart once it settles).
+  PeerVerdict verdict() const;
   const std::string& failure() const { return failure_; }
   std::size_t responses_verified() const { return verified_; }
   // Closed, reset or mismatched; once the connection has ended also every request not
@@ -156,6 +178,8 @@ class SimPeer {
   std::uint32_t responses_completed() const { return completed_; }
   std::uint64_t pings_sent() const { return pings_sent_; }
   std::uint64_t pings_acked() const { return pings_acked_; }
+  std::uint64_t settings_sent() const { return settings_sent_; }
+  std::uint32_t goaway_error_code() const { return goaway_error_code_; }
   std::size_t pings_outstanding() const { return pings_outstanding_.size(); }
   std::uint64_t window_updates_sent() const { return window_updates_sent_; }
 
@@ -275,6 +299,7 @@ class SimPeer {
   std::uint64_t pings_acked_ = 0;
   std::set<std::uint64_t> pings_outstanding_;
   std::uint64_t window_updates_sent_ = 0;
+  std::uint64_t settings_sent_ = 0;
 };
 
 }  // namespace emitlab::sim

@@ -97,6 +97,10 @@ Summary summarize(const RunResult& run) {
     s.copied_per_response[i] = ratio(static_cast<double>(t.copied[i]), responses);
   }
   for (const auto& c : run.connections) {
+    if (s.peer_verdict == "completed" && c.verdict != PeerVerdict::Completed &&
+        c.verdict != PeerVerdict::Aborted) {
+      s.peer_verdict = std::string(to_string(c.verdict));
+    }
     s.app_bytes += c.app_bytes;
     s.wire_bytes += c.wire_bytes;
     s.pings_sent += c.pings_sent;

@@ -34,6 +34,9 @@ struct Summary {
   std::uint64_t responses_cancelled = 0;  // given up by the peer (its RST, GOAWAY or close)
   std::uint64_t connections_failed = 0;
   std::string failure;
+  // The peers' verdict: "completed" when every connection completed (or was aborted on
+  // purpose), else the first other connection's (defended, failed, stalled).
+  std::string peer_verdict = "completed";
   std::uint64_t passes = 0;
   std::uint64_t skipped_passes = 0;
   double passes_per_response = 0;

@@ -97,7 +97,8 @@ class World final : private ChoiceContext {
     }
     context_.emplace(WorldContext{scenario_, workload_, chooser_, scheduler_, tls_, counting_,
                                   shared_.get(), options_.observers, options_.keep_bytes,
-                                  options_.keep_bodies, options_.emitter_factory});
+                                  options_.keep_bodies, options_.emitter_factory,
+                                  options_.progress});
     std::uint64_t first_id = 0;
     for (std::uint32_t c = 0; c < scenario_.workload.connections; ++c) {
       const std::uint32_t n = scenario_.requests_of(c);

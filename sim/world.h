@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -71,6 +72,9 @@ struct RunOptions {
   // Builds every connection's emitter; empty: core's make_emitter for the scenario's strategy.
   // Properties inject strategies broken on purpose here (never shipped in core or the CLI).
   EmitterFactory emitter_factory;
+  // Requests finished so far (verified, failed or given up), counted up as they finish, for a
+  // progress line; null: not counted. The world only writes it (relaxed); it never reads time.
+  std::atomic<std::uint64_t>* progress = nullptr;
 };
 
 struct AllocationFigures {
@@ -87,6 +91,7 @@ struct ConnectionResult {
   std::uint32_t requests = 0;
   std::string failure;   // empty: the connection ended as it should
   bool aborted = false;  // the peer dropped it on purpose
+  PeerVerdict verdict = PeerVerdict::Completed;
   std::size_t responses_verified = 0;
   std::size_t responses_failed = 0;
   std::size_t responses_cancelled = 0;
