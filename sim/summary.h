@@ -33,6 +33,7 @@ struct Summary {
   std::uint64_t responses_cancelled = 0;  // given up by the peer (its RST, GOAWAY or close)
   std::uint64_t connections_failed = 0;
   std::string failure;
+  bool interrupted = false;  // stopped by a signal: the figures are of what ran until then
   std::uint64_t passes = 0;
   std::uint64_t skipped_passes = 0;
   double passes_per_response = 0;

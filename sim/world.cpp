@@ -104,6 +104,12 @@ class World {
             "the world did not settle within " + std::to_string(options_.max_events) + " events";
         return;
       }
+      if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+        result.interrupted = true;
+        result.failure = "interrupted after " + std::to_string(scheduler_.events_run() - 1) +
+                         " events, at virtual time " + std::to_string(scheduler_.now()) + " ns";
+        return;
+      }
       slots_[e->connection]->handle(*e);
       if (chooser_.diverged()) {
         result.replay_diverged = true;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -63,6 +64,10 @@ struct RunOptions {
   // NSS key log lines of every connection (server side), for --keylog.
   std::function<void(std::string_view line)> keylog;
   std::uint64_t max_events = 2'000'000'000;  // a run that never settles is reported, not hung
+  // Polled between events: once it reads true the world stops before the next event and reports
+  // the run interrupted (what ran is collected as usual). The CLI's SIGINT/SIGTERM handler sets
+  // it; a run that never sees it set is exactly the run without it.
+  const std::atomic<bool>* stop = nullptr;
   // Builds every connection's emitter; empty: core's make_emitter for the scenario's strategy.
   // Properties inject strategies broken on purpose here (never shipped in core or the CLI).
   EmitterFactory emitter_factory;
@@ -122,6 +127,7 @@ struct RunResult {
   std::size_t responses_cancelled = 0;
   std::size_t connections_failed = 0;
   bool replay_diverged = false;
+  bool interrupted = false;  // RunOptions::stop ended it (failure says when)
   ChoiceRecord choices;
   std::uint64_t events = 0;
   std::uint64_t virtual_ns = 0;
