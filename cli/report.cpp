@@ -150,6 +150,7 @@ nlohmann::json to_json(const sim::Summary& s) {
       {"connections_failed", s.connections_failed},
       {"failure", s.failure},
       {"peer_verdict", s.peer_verdict},
+      {"interrupted", s.interrupted},
       {"passes", s.passes},
       {"passes_skipped", s.skipped_passes},
       {"passes_per_response", s.passes_per_response},
@@ -225,7 +226,11 @@ void print_comparison(std::ostream& out, const std::vector<sim::Summary>& runs,
     }
   }
   for (const auto& s : runs) {
-    if (!s.failure.empty()) out << s.strategy << ": FAILED: " << s.failure << '\n';
+    if (s.interrupted) {
+      out << s.strategy << ": INTERRUPTED: " << s.failure << " (the figures are of what ran)\n";
+    } else if (!s.failure.empty()) {
+      out << s.strategy << ": FAILED: " << s.failure << '\n';
+    }
   }
   for (const auto& p : pairs) {
     auto say = [](bool equal, bool promised) {

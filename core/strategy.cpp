@@ -3,17 +3,18 @@
 #include <algorithm>
 
 #include <utility>
+
 #include "core/byte_size.h"
+#include "core/echo.h"
 
 namespace emitlab {
 namespace {
 
-constexpr std::string_view kGrammar =
-    "expected BASE[+A1][+A2][+A3][@cap=SIZE][@threshold=SIZE] with BASE drain|gather|hybrid";
+constexpr std::string_view kGrammar = kStrategyGrammar;
 
 SpecParse failure(std::string_view text, std::string_view part, std::string_view why) {
-  return {std::nullopt, "bad strategy '" + std::string(text) + "': " + std::string(why) + " '" +
-                            std::string(part) + "'; " + std::string(kGrammar)};
+  std::string reason = std::string(why) + " " + echo(part) + "; " + std::string(kGrammar);
+  return {std::nullopt, "bad strategy " + echo(text) + ": " + reason, reason};
 }
 
 bool apply_option(StrategySpec& spec, std::string_view option) {
@@ -60,12 +61,19 @@ SpecParse parse_strategy(std::string_view text) {
   } else {
     return failure(text, base, "unknown base");
   }
+  // Whether a parameter was written, not whether it differs from its default: drain@cap=16K
+  // and gather@threshold=2K are as wrong as any other value there.
+  bool cap_given = false;
+  bool threshold_given = false;
   std::size_t pos = stop;
   while (pos != std::string_view::npos && pos < text.size()) {
     const char kind = text[pos];
     const std::size_t next = text.find_first_of("+@", pos + 1);
     const std::string_view part = text.substr(
         pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
+    if (spec.base == StrategyBase::Drain) {
+      return failure(text, part, "drain takes no options or parameters, found");
+    }
     if (kind == '+') {
       if (!apply_option(spec, part)) return failure(text, part, "unknown or repeated option");
     } else {
@@ -73,20 +81,30 @@ SpecParse parse_strategy(std::string_view text) {
       const std::string_view key = part.substr(0, eq);
       const auto value =
           eq == std::string_view::npos ? std::nullopt : parse_byte_size(part.substr(eq + 1));
-      if (!value) return failure(text, part, "bad parameter (SIZE is bytes or N with K/KiB)");
       if (key == "cap") {
-        spec.cap = *value;
+        if (std::exchange(cap_given, true)) return failure(text, part, "repeated parameter");
       } else if (key == "threshold") {
-        spec.threshold = *value;
+        if (spec.base != StrategyBase::Hybrid) {
+          return failure(text, part, "@threshold applies to hybrid only, found");
+        }
+        if (std::exchange(threshold_given, true)) {
+          return failure(text, part, "repeated parameter");
+        }
       } else {
         return failure(text, part, "unknown parameter");
       }
+      if (!value) {
+        return failure(text, part,
+                       "bad parameter (SIZE is a whole decimal number of bytes, or N "
+                       "with K/KiB/M/MiB)");
+      }
+      (key == "cap" ? spec.cap : spec.threshold) = *value;
     }
     pos = next;
   }
   std::string why;
-  if (!strategy_valid(spec, &why)) return failure(text, text, why);
-  return {spec, {}};
+  if (!strategy_valid(spec, &why)) return failure(text, text, why + ", found");
+  return {spec, {}, {}};
 }
 
 bool strategy_valid(const StrategySpec& spec, std::string* why) {

@@ -31,9 +31,13 @@ struct StrategySpec {
   bool operator==(const StrategySpec&) const = default;
 };
 
+inline constexpr std::string_view kStrategyGrammar =
+    "expected BASE[+A1][+A2][+A3][@cap=SIZE][@threshold=SIZE] with BASE drain|gather|hybrid";
+
 struct SpecParse {
   std::optional<StrategySpec> spec;
-  std::string error;  // one line naming the bad part and the grammar
+  std::string error;   // one line: "bad strategy 'TEXT': " + reason
+  std::string reason;  // the bad part and the grammar, for a caller that names the text itself
 };
 SpecParse parse_strategy(std::string_view text);
 

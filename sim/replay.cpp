@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "core/echo.h"
 #include "emitlab_build_commit.h"  // generated at every build: EMITLAB_COMMIT
 #include "sim/world.h"
 
@@ -14,7 +15,9 @@ namespace {
 
 constexpr std::string_view kPrefix = "emitlab1.";
 constexpr std::string_view kMagic = "EMR1";
-constexpr std::size_t kMaxPayload = 16 * 1024 * 1024;
+// What a token may unpack to: its build strings, a scenario and a choice list. A larger claim is
+// refused before anything is allocated for it.
+constexpr std::size_t kMaxPayload = kMaxScenarioBytes + ReplayToken::kMaxListBytes + 4096;
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -156,7 +159,9 @@ TokenParse bad(std::string why) {
 }  // namespace
 
 std::string BuildIdentity::text() const {
-  return "commit " + commit + ", " + openssl + ", nghttp2 " + nghttp2;
+  // A token's identity is whatever its bytes say: escaped and cut like any echoed value.
+  return "commit " + printable(commit) + ", " + printable(openssl) + ", nghttp2 " +
+         printable(nghttp2);
 }
 
 BuildIdentity this_build() {
@@ -194,6 +199,9 @@ std::string encode(const ReplayToken& t) {
 }
 
 TokenParse decode(std::string_view text) {
+  if (text.size() > kMaxTokenChars) {
+    return bad("longer than " + std::to_string(kMaxTokenChars) + " characters");
+  }
   if (text.substr(0, kPrefix.size()) != kPrefix) {
     return bad("it does not start with '" + std::string(kPrefix) + "'");
   }

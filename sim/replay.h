@@ -44,6 +44,11 @@ struct ReplayToken {
 ReplayToken token_of(const RunResult& run);
 std::string encode(const ReplayToken& token);
 
+// The longest token decode() reads: what encode() makes of the largest choice list it embeds
+// and a canonical scenario (about 1.5 KB) is under a third of it (base64 adds a third).
+inline constexpr std::size_t kMaxTokenChars = 64 * 1024;
+static_assert(ReplayToken::kMaxListBytes * 4 / 3 * 2 < kMaxTokenChars);
+
 struct TokenParse {
   std::optional<ReplayToken> token;
   std::string error;  // one line

@@ -6,11 +6,13 @@
 #include <limits>
 #include <set>
 #include <span>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/byte_size.h"
+#include "sim/json_reader.h"
 
 namespace emitlab::sim {
 namespace {
@@ -201,7 +203,7 @@ class Reader {
     if (!j->is_string()) return fail(key, *j, "a strategy spec string");
     const SpecParse parsed = parse_strategy(j->get<std::string>());
     if (!parsed.spec) {
-      if (error_.empty()) error_ = "scenario: " + path(key) + ": " + parsed.error;
+      if (error_.empty()) error_ = "scenario: " + path(key) + ": " + parsed.error;  // echoed there
       return;
     }
     out = *parsed.spec;
@@ -256,7 +258,7 @@ class Reader {
 
   void fail(const char* key, const Json& value, const std::string& want) {
     if (!error_.empty()) return;
-    error_ = "scenario: bad value " + value.dump() + " for " + path(key) + ": expected " + want;
+    error_ = "scenario: bad value " + echo_json(value) + " for " + path(key) + ": expected " + want;
   }
 
   void close_frame() {
@@ -315,6 +317,137 @@ class Writer {
   OrderedJson* current_ = &root;
 };
 
+std::string size_bounds(std::uint64_t lo, std::uint64_t hi) {
+  return byte_size_text(lo) + ".." + byte_size_text(hi);
+}
+std::string number_bounds(std::uint64_t lo, std::uint64_t hi) {
+  return std::to_string(lo) + ".." + std::to_string(hi);
+}
+
+// Walks describe() keeping the dotted path of the field being visited.
+class PathWalker {
+ public:
+  template <class F>
+  void object(const char* key, F&& body) {
+    prefix_ = path(key);
+    body();
+    prefix_.resize(prefix_.rfind('.') == std::string::npos ? 0 : prefix_.rfind('.'));
+  }
+
+ protected:
+  std::string path(const char* key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+
+ private:
+  std::string prefix_;
+};
+
+// Lists every field with its bounds and its value (scenario_fields).
+class Schema : public PathWalker {
+ public:
+  std::vector<ScenarioField> fields;
+
+  void u64(const char* key, const std::uint64_t* v, std::uint64_t lo, std::uint64_t hi) {
+    add(key, number_bounds(lo, hi), std::to_string(v != nullptr ? *v : lo));
+  }
+  void u32(const char* key, std::uint32_t v, std::uint64_t lo, std::uint64_t hi) {
+    add(key, number_bounds(lo, hi), std::to_string(v));
+  }
+  void size(const char* key, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
+    add(key, size_bounds(lo, hi) + " bytes", byte_size_text(v));
+  }
+  void range(const char* key, const Range& r, std::uint64_t lo, std::uint64_t hi, bool sizes) {
+    const auto text = [&](std::uint64_t v) {
+      return sizes ? byte_size_text(v) : std::to_string(v);
+    };
+    add(key, (sizes ? size_bounds(lo, hi) + " bytes" : number_bounds(lo, hi)),
+        r.min == r.max ? text(r.min) : text(r.min) + ".." + text(r.max));
+  }
+  template <class E>
+  void choice(const char* key, E v, std::type_identity_t<Names<E>> names) {
+    add(key, alternatives(names), std::string(name_of(v, names)));
+  }
+  void strategy(const char* key, const StrategySpec& spec) {
+    add(key, "BASE[+A1][+A2][+A3][@cap=SIZE][@threshold=SIZE]", spec.name());
+  }
+
+ private:
+  void add(const char* key, std::string allowed, std::string value) {
+    fields.push_back({path(key), std::move(allowed), std::move(value)});
+  }
+};
+
+// Sets one field from a flag's text (set_field).
+class Setter : public PathWalker {
+ public:
+  Setter(std::string_view target, std::string_view text) : target_(target), text_(text) {}
+  bool found = false;
+  std::string error;
+
+  void u64(const char* key, std::uint64_t* out, std::uint64_t lo, std::uint64_t hi) {
+    if (!hit(key)) return;
+    if (out == nullptr) {
+      error = "expected " + std::to_string(lo);
+      return;
+    }
+    if (const auto v = whole(lo, hi, false)) *out = *v;
+  }
+  void u32(const char* key, std::uint32_t& out, std::uint64_t lo, std::uint64_t hi) {
+    if (!hit(key)) return;
+    if (const auto v = whole(lo, hi, false)) out = static_cast<std::uint32_t>(*v);
+  }
+  void size(const char* key, std::uint64_t& out, std::uint64_t lo, std::uint64_t hi) {
+    if (!hit(key)) return;
+    if (const auto v = whole(lo, hi, true)) out = *v;
+  }
+  void range(const char* key, Range& out, std::uint64_t lo, std::uint64_t hi, bool sizes) {
+    if (!hit(key)) return;
+    if (const auto v = whole(lo, hi, sizes)) out = {*v, *v};
+  }
+  template <class E>
+  void choice(const char* key, E& out, std::type_identity_t<Names<E>> names) {
+    if (!hit(key)) return;
+    for (const auto& [n, v] : names) {
+      if (text_ == n) {
+        out = v;
+        return;
+      }
+    }
+    error = "expected " + alternatives(names);
+  }
+  void strategy(const char* key, StrategySpec& out) {
+    if (!hit(key)) return;
+    const SpecParse parsed = parse_strategy(text_);
+    if (parsed.spec) {
+      out = *parsed.spec;
+    } else {
+      error = parsed.reason;
+    }
+  }
+
+ private:
+  bool hit(const char* key) {
+    if (found || path(key) != target_) return false;
+    found = true;
+    return true;
+  }
+  std::optional<std::uint64_t> whole(std::uint64_t lo, std::uint64_t hi, bool sizes) {
+    const std::string bounds = sizes ? size_bounds(lo, hi) : number_bounds(lo, hi);
+    const auto v = sizes ? parse_byte_size(text_) : parse_decimal(text_);
+    if (!v) {
+      error = sizes ? "expected a size in " + bounds +
+                          ": a whole decimal number of bytes, or N with K/KiB/M/MiB"
+                    : "expected " + bounds + ", " + std::string(kDecimalRule);
+    } else if (*v < lo || *v > hi) {
+      error = "expected " + bounds;
+    } else {
+      return v;
+    }
+    return std::nullopt;
+  }
+  std::string_view target_;
+  std::string_view text_;
+};
+
 // nlohmann's indented form puts each number of a range on its own line; ranges read better
 // as [min, max].
 void pretty(const OrderedJson& j, int indent, int depth, std::string& out) {
@@ -362,38 +495,81 @@ std::uint32_t Scenario::requests_of(std::uint32_t connection) const {
   return workload.requests / c + (connection < workload.requests % c ? 1 : 0);
 }
 
-std::string validate(const Scenario& s) {
+std::optional<ScenarioConflict> conflict(const Scenario& s) {
   const auto& w = s.workload;
+  constexpr std::uint64_t kMaxRequests = 10'000'000;  // describe()'s bound of workload.requests
+  constexpr std::uint64_t kMaxConnections = 10000;    // and of workload.connections
   if (w.requests < w.connections) {
-    return "scenario: workload.requests " + std::to_string(w.requests) +
-           " is below workload.connections " + std::to_string(w.connections) +
-           ": every connection needs at least one request";
+    return ScenarioConflict{
+        "scenario: workload.requests " + std::to_string(w.requests) +
+            " is below workload.connections " + std::to_string(w.connections) +
+            ": every connection needs at least one request",
+        "every connection needs at least one request",
+        {{"workload.requests", number_bounds(w.connections, kMaxRequests)},
+         {"workload.connections",
+          number_bounds(1, std::min<std::uint64_t>(w.requests, kMaxConnections))}}};
   }
-  if (w.kinds.total() == 0) return "scenario: workload.kinds: at least one weight must be > 0";
+  if (w.kinds.total() == 0) {
+    return ScenarioConflict{"scenario: workload.kinds: at least one weight must be > 0",
+                            "at least one response kind weight must be > 0",
+                            {}};
+  }
   const std::uint64_t per_connection = s.requests_of(0);
   if (w.body.max > 0 && per_connection > Scenario::kMaxBodiesPerConnection / w.body.max) {
-    return "scenario: " + std::to_string(per_connection) + " requests per connection x body " +
-           std::to_string(w.body.max) + " exceeds 1 GiB of response bodies on one connection";
+    const std::uint64_t bodies = Scenario::kMaxBodiesPerConnection / w.body.max;  // >= 1
+    const std::uint64_t fewest_connections = (w.requests + bodies - 1) / bodies;
+    return ScenarioConflict{
+        "scenario: " + std::to_string(per_connection) + " requests per connection x body " +
+            std::to_string(w.body.max) + " exceeds 1 GiB of response bodies on one connection",
+        std::to_string(per_connection) +
+            " requests per connection x the largest body must stay within 1 GiB per connection",
+        {{"workload.body", size_bounds(0, Scenario::kMaxBodiesPerConnection / per_connection)},
+         {"workload.requests",
+          number_bounds(w.connections, std::min(kMaxRequests, w.connections * bodies))},
+         {"workload.connections", fewest_connections <= kMaxConnections
+                                      ? number_bounds(fewest_connections, kMaxConnections)
+                                      : std::string{}}}};
   }
   if (w.request_headers.max * (w.header_value.max + 8) > 32768) {
-    return "scenario: workload.request_headers x header_value may exceed 32 KiB of request "
-           "headers (the server's header list limit is 64 KiB)";
+    return ScenarioConflict{
+        "scenario: workload.request_headers x header_value may exceed 32 KiB of request "
+        "headers (the server's header list limit is 64 KiB)",
+        "request_headers x (header_value + 8) must stay within 32 KiB",
+        {}};
   }
   for (const Range* r : {&w.body, &w.stream_chunk, &s.link.read_chunk}) {
-    if (!span_fits(*r)) return "scenario: a size range spans more than 2^32 - 2 values";
+    if (!span_fits(*r)) {
+      return ScenarioConflict{"scenario: a size range spans more than 2^32 - 2 values",
+                              "a size range spans at most 2^32 - 2 values",
+                              {}};
+    }
   }
-  return {};
+  return std::nullopt;
+}
+
+std::string validate(const Scenario& s) {
+  const auto c = conflict(s);
+  return c ? c->message : std::string{};
+}
+
+std::vector<ScenarioField> scenario_fields(const Scenario& s) {
+  Scenario copy = s;
+  Schema schema;
+  describe(copy, schema);
+  return std::move(schema.fields);
+}
+
+std::string set_field(Scenario& s, std::string_view path, std::string_view text) {
+  Setter setter(path, text);
+  describe(s, setter);
+  if (!setter.found) throw std::logic_error("set_field: no scenario field " + std::string(path));
+  return setter.error;
 }
 
 ScenarioParse parse_scenario(std::string_view json_text, const Scenario& base) {
-  Json root;
-  try {
-    root = Json::parse(json_text);
-  } catch (const Json::parse_error& e) {
-    std::string what = e.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    return {std::nullopt, "scenario: not JSON: " + what};
-  }
+  JsonRead read = read_json(json_text, {kMaxScenarioBytes, kMaxScenarioDepth});
+  if (!read.json) return {std::nullopt, "scenario: " + read.error};
+  const Json& root = *read.json;
   if (!root.is_object()) return {std::nullopt, "scenario: expected a JSON object"};
   Scenario s = base;
   Reader reader(root);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/mutant.h"
 #include "core/strategy.h"
@@ -110,13 +111,46 @@ struct Scenario {
   std::uint32_t requests_of(std::uint32_t connection) const;
 };
 
+// What a scenario file (and the scenario inside a replay token) may be: canonical JSON is about
+// 1.5 KB and three levels deep, so these leave room for hand-written files and nothing else.
+inline constexpr std::size_t kMaxScenarioBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxScenarioDepth = 8;
+
 struct ScenarioParse {
   std::optional<Scenario> scenario;
   std::string error;  // one line
 };
-// Missing keys keep their defaults; `base` supplies them.
+// Missing keys keep their defaults; `base` supplies them. Strict and bounded (sim/json_reader.h):
+// at most kMaxScenarioBytes and kMaxScenarioDepth, no duplicate key, every number exact.
 ScenarioParse parse_scenario(std::string_view json_text, const Scenario& base = {});
-// Cross-field rules (also applied by parse_scenario); empty when the scenario is valid.
+
+// One field of the scenario as the table of describe() in scenario.cpp declares it: the only
+// place a bound is written. The CLI's flags, its help and the README's tables read it.
+struct ScenarioField {
+  std::string path;     // "workload.requests"
+  std::string allowed;  // "1..10000000", "4K..16M bytes", "lockstep|closed-loop"
+  std::string value;    // the field's value in the scenario asked about, as a flag spells it
+};
+std::vector<ScenarioField> scenario_fields(const Scenario& s = {});
+// Sets the field at `path` from text as a user types it on the command line (a whole decimal
+// number, a byte size, one value for both ends of a range, a choice name, a strategy spec).
+// Returns empty on success, else what is allowed (without the value; the caller names it).
+// An unknown path is a programming error: it throws std::logic_error.
+std::string set_field(Scenario& s, std::string_view path, std::string_view text);
+
+// A cross-field rule the scenario breaks, with what each field involved may be while the others
+// keep their values (so a caller can name the one its user set, e.g. --body).
+struct ScenarioConflict {
+  std::string message;  // one line in terms of scenario keys
+  std::string rule;     // the relation in words
+  struct Field {
+    std::string path;
+    std::string allowed;  // empty: no value of this field alone satisfies the rule
+  };
+  std::vector<Field> fields;
+};
+std::optional<ScenarioConflict> conflict(const Scenario& s);
+// conflict(s)->message, or empty when the scenario is valid (also applied by parse_scenario).
 std::string validate(const Scenario& s);
 // Every key in a fixed order; `indent` < 0 gives the compact one-line form.
 std::string canonical_json(const Scenario& s, int indent = 2);

@@ -69,6 +69,7 @@ Summary summarize(const RunResult& run) {
   s.responses_cancelled = run.responses_cancelled;
   s.connections_failed = run.connections_failed;
   s.failure = run.failure;
+  s.interrupted = run.interrupted;
   s.passes = run.passes.size();
   pass_figures(run, s);
   const double responses = static_cast<double>(run.responses_verified);

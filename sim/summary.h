@@ -37,6 +37,7 @@ struct Summary {
   // The peers' verdict: "completed" when every connection completed (or was aborted on
   // purpose), else the first other connection's (defended, failed, stalled).
   std::string peer_verdict = "completed";
+  bool interrupted = false;  // stopped by a signal: the figures are of what ran until then
   std::uint64_t passes = 0;
   std::uint64_t skipped_passes = 0;
   double passes_per_response = 0;

@@ -115,6 +115,12 @@ class World final : private ChoiceContext {
         return;
       }
       current_ = e->connection;
+      if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+        result.interrupted = true;
+        result.failure = "interrupted after " + std::to_string(scheduler_.events_run() - 1) +
+                         " events, at virtual time " + std::to_string(scheduler_.now()) + " ns";
+        return;
+      }
       slots_[e->connection]->handle(*e);
       current_ = kNoConnection;
       if (chooser_.diverged()) {

@@ -69,6 +69,10 @@ struct RunOptions {
   // scenario's seed first, so a reused one hands out the bytes a fresh one would; building one
   // is 60-70% of a small run. Borrowed: it must outlive the run, and serve one run at a time.
   DeterministicTls* tls = nullptr;
+  // Polled between events: once it reads true the world stops before the next event and reports
+  // the run interrupted (what ran is collected as usual). The CLI's SIGINT/SIGTERM handler sets
+  // it; a run that never sees it set is exactly the run without it.
+  const std::atomic<bool>* stop = nullptr;
   // Builds every connection's emitter; empty: core's make_emitter for the scenario's strategy.
   // Properties inject strategies broken on purpose here (never shipped in core or the CLI).
   EmitterFactory emitter_factory;
@@ -132,6 +136,7 @@ struct RunResult {
   std::size_t responses_cancelled = 0;
   std::size_t connections_failed = 0;
   bool replay_diverged = false;
+  bool interrupted = false;  // RunOptions::stop ended it (failure says when)
   ChoiceRecord choices;
   std::uint64_t events = 0;
   std::uint64_t virtual_ns = 0;

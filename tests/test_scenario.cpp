@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE scenario
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+#include <stdexcept>
 #include <string>
 
 #include "sim/scenario.h"
@@ -198,4 +200,93 @@ BOOST_AUTO_TEST_CASE(requests_are_split_like_h2load) {
   BOOST_TEST(s.requests_of(0) == 4U);
   BOOST_TEST(s.requests_of(1) == 3U);
   BOOST_TEST(s.requests_of(2) == 3U);
+}
+
+// Issue 12: inputs that aborted, overflowed the stack or echoed without bound.
+BOOST_AUTO_TEST_CASE(hostile_json_is_refused_in_one_line) {
+  const std::string deep_array =
+      "{\"workload\":{\"body\":" + std::string(70000, '[') + std::string(70000, ']') + "}}";
+  const std::string deep_seed =
+      "{\"seed\":" + std::string(70000, '[') + std::string(70000, ']') + "}";
+  const std::string huge_value = "{\"strategy\":\"" + std::string(100000, 'x') + "\"}";
+  const std::pair<std::string, const char*> cases[] = {
+      {R"({"seed": 1e400})", "number overflow"},
+      {R"({"workload": {"body": [1e400, 1]}})", "number overflow"},
+      {deep_array, "nested deeper than 8"},
+      {deep_seed, "nested deeper than 8"},
+      {R"({"seed": 1, "seed": 2})", "duplicate key 'seed'"},
+      {R"({"link": {"buffer": 4096, "buffer": "8K"}})", "duplicate key 'buffer'"},
+      {R"({"seed": 18446744073709551616})", "seed"},
+      {R"({"seed": -1})", "seed"},
+      {R"({"seed": 5.0})", "seed"},
+      {R"({"link": {"buffer": "010K"}})", "link.buffer"},
+      {std::string(sim::kMaxScenarioBytes + 1, ' '), "larger than"},
+  };
+  for (const auto& [json, why] : cases) {
+    const std::string e = error_of(json);
+    BOOST_TEST_CONTEXT(json.substr(0, 60) << " -> " << e) {
+      BOOST_TEST(e.find(why) != std::string::npos);
+      BOOST_TEST(e.size() < 400U);
+    }
+  }
+  // A long value is echoed cut, and control characters come back escaped.
+  const std::string long_echo = error_of(huge_value);
+  BOOST_TEST(long_echo.size() < 400U, long_echo);
+  BOOST_TEST(long_echo.find("100000 bytes") != std::string::npos, long_echo);
+  const std::string esc = error_of("{\"workload\": {\"pacing\": \"a\\nb\\u001b[31m\"}}");
+  BOOST_TEST(esc.find('\x1b') == std::string::npos, esc);
+  BOOST_TEST(esc.find('\n') == std::string::npos, esc);
+  const std::string esc_strategy = error_of("{\"strategy\": \"gather\\u001b[2J\"}");
+  BOOST_TEST(esc_strategy.find('\x1b') == std::string::npos, esc_strategy);
+  // Seven levels of arrays inside a known key are read (and refused as a value, not as JSON).
+  BOOST_TEST(error_of(R"({"workload": {"body": [[[[[[1]]]]]]}})").find("workload.body") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(fields_are_listed_and_set_from_the_one_table) {
+  const auto fields = sim::scenario_fields();
+  std::map<std::string, sim::ScenarioField> by_path;
+  for (const auto& f : fields) by_path[f.path] = f;
+  BOOST_TEST(by_path.at("workload.requests").allowed == "1..10000000");
+  BOOST_TEST(by_path.at("workload.requests").value == "100");
+  BOOST_TEST(by_path.at("link.read_chunk").value == "1K..64K");
+  BOOST_TEST(by_path.at("rings.plaintext").allowed == "4K..16M bytes");
+  BOOST_TEST(by_path.at("workload.pacing").allowed == "lockstep|closed-loop");
+  sim::Scenario s;
+  BOOST_TEST(sim::set_field(s, "workload.requests", "5000").empty());
+  BOOST_TEST(s.workload.requests == 5000U);
+  BOOST_TEST(sim::set_field(s, "link.read_chunk", "3K").empty());
+  BOOST_TEST(s.link.read_chunk.min == 3072U);
+  BOOST_TEST(s.link.read_chunk.max == 3072U);
+  BOOST_TEST(sim::set_field(s, "strategy", "gather+A1").empty());
+  BOOST_TEST(s.strategy.name() == "gather+A1");
+  for (const char* bad : {"0", "10000001", "010", "0x10", " 5", "+5", "5 ", "-1", ""}) {
+    BOOST_TEST(sim::set_field(s, "workload.requests", bad).find("1..10000000") != std::string::npos,
+               bad);
+  }
+  BOOST_TEST(s.workload.requests == 5000U);  // refused values leave the field alone
+  BOOST_TEST(sim::set_field(s, "seed", "18446744073709551616").find("0..18446744073709551615") !=
+             std::string::npos);
+  BOOST_TEST(sim::set_field(s, "strategy", "drain@cap=16K").find("drain takes no") !=
+             std::string::npos);
+  BOOST_CHECK_THROW(sim::set_field(s, "workload.nothing", "1"), std::logic_error);
+}
+
+BOOST_AUTO_TEST_CASE(cross_field_rules_say_what_each_field_may_be) {
+  sim::Scenario s;
+  s.workload.body = {16 << 20, 16 << 20};  // 100 requests x 16 MiB on one connection
+  const auto c = sim::conflict(s);
+  BOOST_REQUIRE(c.has_value());
+  BOOST_TEST(c->message.find("1 GiB") != std::string::npos);
+  std::map<std::string, std::string> allowed;
+  for (const auto& f : c->fields) allowed[f.path] = f.allowed;
+  BOOST_TEST(allowed.at("workload.body") == "0..10737418");  // floor(1 GiB / 100) bytes
+  BOOST_TEST(allowed.at("workload.requests") == "1..64");
+  BOOST_TEST(allowed.at("workload.connections") == "2..10000");
+  sim::Scenario t;
+  t.workload.connections = 10;
+  t.workload.requests = 5;
+  const auto d = sim::conflict(t);
+  BOOST_REQUIRE(d.has_value());
+  BOOST_TEST(d->fields.at(0).allowed == "10..10000000");
 }

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/byte_size.h"
+#include "core/echo.h"
 #include "core/strategy.h"
 
 using emitlab::parse_strategy;
@@ -53,4 +54,57 @@ BOOST_AUTO_TEST_CASE(byte_sizes_accept_suffixes_and_reject_junk) {
   BOOST_TEST(emitlab::byte_size_text(65536) == "64K");
   BOOST_TEST(emitlab::byte_size_text(1048576) == "1M");
   BOOST_TEST(emitlab::byte_size_text(100) == "100");
+}
+
+// Numbers are decimal and whole or refused: no sign, no space, no octal or hex reading of a
+// leading zero, nothing above 2^64-1 (issue 12: --requests 010 was 8 and 0x10 was 16).
+BOOST_AUTO_TEST_CASE(decimal_numbers_are_digits_only) {
+  BOOST_TEST(*emitlab::parse_decimal("0") == 0U);
+  BOOST_TEST(*emitlab::parse_decimal("5") == 5U);
+  BOOST_TEST(*emitlab::parse_decimal("18446744073709551615") == 0xFFFFFFFFFFFFFFFFULL);
+  for (const char* bad : {"", "-1", "+5", " 5", "5 ", "010", "0x10", "00", "1e3", "5.0",
+                          "18446744073709551616", "99999999999999999999"}) {
+    BOOST_TEST(!emitlab::parse_decimal(bad).has_value(), bad);
+  }
+  for (const char* bad : {"010", "08K", "+1K", " 1K", "1K ", "0x10"}) {
+    BOOST_TEST(!emitlab::parse_byte_size(bad).has_value(), bad);
+  }
+}
+
+// Parameters on drain, @threshold without hybrid and repeated parts are refused whatever their
+// value (issue 12: those equal to the default were accepted).
+BOOST_AUTO_TEST_CASE(grammar_refuses_misplaced_and_repeated_parts) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"drain@cap=16K", "drain takes no"},
+      {"drain@threshold=2K", "drain takes no"},
+      {"drain+A1", "drain takes no"},
+      {"gather@threshold=2K", "hybrid only"},
+      {"gather+A1+A2+A3@threshold=4K", "hybrid only"},
+      {"gather@cap=16K@cap=32K", "repeated"},
+      {"hybrid@threshold=2K@threshold=2K", "repeated"},
+      {"gather+A1+A1", "repeated"},
+      {"gather@cap=016K", "bad parameter"},
+      {"gather+", "unknown"},
+      {"gather@", "unknown"},
+  };
+  for (const auto& [text, why] : cases) {
+    const auto parsed = emitlab::parse_strategy(text);
+    BOOST_TEST_CONTEXT(text << " -> " << parsed.error) {
+      BOOST_TEST(!parsed.spec.has_value());
+      BOOST_TEST(parsed.error.find(why) != std::string::npos);
+    }
+  }
+  for (const char* good :
+       {"gather@cap=16K", "hybrid@threshold=2K", "hybrid+A1@cap=32K@threshold=4K"}) {
+    BOOST_TEST(emitlab::parse_strategy(good).spec.has_value(), good);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(echoed_text_is_escaped_and_cut) {
+  BOOST_TEST(emitlab::echo("a\nb\x1b[31m") == "'a\\nb\\x1b[31m'");
+  const std::string huge(1000000, 'x');
+  const std::string e = emitlab::echo(huge);
+  BOOST_TEST(e.size() < 120U);
+  BOOST_TEST(e.find("1000000 bytes") != std::string::npos);
+  BOOST_TEST(emitlab::parse_strategy("gather\n\x1b").error.find('\n') == std::string::npos);
 }
