@@ -369,6 +369,7 @@ class Schema : public PathWalker {
   void strategy(const char* key, const StrategySpec& spec) {
     add(key, "BASE[+A1][+A2][+A3][@cap=SIZE][@threshold=SIZE]", spec.name());
   }
+  void mutant(const char* key, Mutant m) { add(key, mutant_names(), std::string(to_string(m))); }
 
  private:
   void add(const char* key, std::string allowed, std::string value) {
@@ -421,6 +422,15 @@ class Setter : public PathWalker {
       out = *parsed.spec;
     } else {
       error = parsed.reason;
+    }
+  }
+  void mutant(const char* key, Mutant& out) {
+    if (!hit(key)) return;
+    const MutantParse parsed = parse_mutant(text_);
+    if (parsed.mutant) {
+      out = *parsed.mutant;
+    } else {
+      error = "expected one of " + mutant_names();
     }
   }
 
