@@ -354,10 +354,7 @@ std::size_t CountingAllocator::site_row(AllocOwner owner, std::uint8_t site) {
 }
 
 CountingAllocator::ConnectionLedger& CountingAllocator::ledger(std::uint32_t connection) {
-  if (connection >= ledgers_.size()) ledgers_.resize(std::size_t{connection} + 1);
-  ConnectionLedger& l = ledgers_[connection];
-  l.seen = true;
-  return l;
+  return ledgers_[connection];
 }
 
 CountingAllocator::PassLedger& CountingAllocator::pass_ledger(std::uint32_t connection,
@@ -371,8 +368,8 @@ CountingAllocator::PassLedger& CountingAllocator::pass_ledger(std::uint32_t conn
 
 const CountingAllocator::ConnectionLedger* CountingAllocator::find_ledger(
     std::uint32_t connection) const {
-  if (connection >= ledgers_.size() || !ledgers_[connection].seen) return nullptr;
-  return &ledgers_[connection];
+  const auto it = ledgers_.find(connection);
+  return it == ledgers_.end() ? nullptr : &it->second;
 }
 
 const CountingAllocator::PassLedger* CountingAllocator::find_pass(std::uint32_t connection,
@@ -446,15 +443,14 @@ AllocCounts CountingAllocator::for_site(std::uint32_t connection, AllocSite site
 std::vector<SiteCounts> CountingAllocator::sites() const {
   std::lock_guard lock(mu_);
   std::vector<SiteCounts> out;
-  for (std::size_t connection = 0; connection < ledgers_.size(); ++connection) {
-    const ConnectionLedger& l = ledgers_[connection];
+  for (const auto& [connection, l] : ledgers_) {
     for (std::size_t row = 0; row < kSiteRows; ++row) {
       if (!l.sites[row].seen) continue;
       const auto owner = static_cast<AllocOwner>(row / (kAllocSites + 1));
       const std::size_t column = row % (kAllocSites + 1);
       const std::uint8_t site = column == kAllocSites ? kNoSite : static_cast<std::uint8_t>(column);
       out.push_back(
-          {static_cast<std::uint32_t>(connection), owner, site_of(site), l.sites[row].counts});
+          {connection, owner, site_of(site), l.sites[row].counts});
     }
   }
   return out;

@@ -214,8 +214,9 @@ class CountingAllocator {
   std::deque<void*> quarantine_fifo_;
   std::uint64_t quarantine_bytes_ = 0;
 
-  // The counts, in dense tables: connections are numbered from 0 and passes from 1 (0 is
-  // outside passes) on each connection, so an index replaces a tree lookup per allocation.
+  // The counts: one ledger per connection (a tree, since the shared port's connection is not
+  // a small index), and inside it dense tables, since passes are numbered from 1 (0 is outside
+  // passes) on each connection, so an index replaces four tree lookups per allocation.
   static constexpr std::size_t kSiteRows = kAllocOwners * (kAllocSites + 1);
   struct Row {
     bool seen = false;  // only rows something touched are listed, as a map would hold them
@@ -228,7 +229,6 @@ class CountingAllocator {
     std::array<AllocCounts, kAllocOwners> owners{};
   };
   struct ConnectionLedger {
-    bool seen = false;
     AllocCounts counts;
     std::array<AllocCounts, kAllocOwners> owners{};
     std::array<Row, kSiteRows> sites{};  // (owner, site), the site-less row of an owner last
@@ -241,7 +241,7 @@ class CountingAllocator {
   const PassLedger* find_pass(std::uint32_t connection, std::uint64_t pass) const;
 
   AllocCounts total_;
-  std::vector<ConnectionLedger> ledgers_;
+  std::map<std::uint32_t, ConnectionLedger> ledgers_;
 
   std::uint64_t violation_count_ = 0;
   std::vector<Violation> violations_;
