@@ -227,9 +227,8 @@ int cmd_replay(const std::string& text, const cli::OutputFlags& out) {
   sim::Summary s = run_and_summarize(token.scenario, options, &run);
   const std::string mismatch = sim::replay_mismatch(token, run);
   if (!mismatch.empty() && s.failure.empty()) s.failure = mismatch;
-  print(s, out.json);
   // The same run again with every rule checked (check/rules.h): a schedule the explorer or a
-  // property found is reported with the rule it breaks.
+  // property found is reported with the rule it breaks (in --json, as the key "violation").
   std::optional<sim::ListChoices> again;
   emitlab::check::CheckOptions checked;
   if (token.choices) {
@@ -238,8 +237,13 @@ int cmd_replay(const std::string& text, const cli::OutputFlags& out) {
   }
   checked.keep_bytes = false;
   const auto verdict = emitlab::check::run_checked(token.scenario, checked);
-  if (verdict.finding) {
-    (out.json ? std::cerr : std::cout) << "violation: " << verdict.finding->line() << '\n';
+  if (out.json) {
+    nlohmann::json j = cli::to_json(s);
+    if (verdict.finding) j["violation"] = verdict.finding->line();
+    std::cout << j.dump(2) << '\n';
+  } else {
+    print(s, false);
+    if (verdict.finding) std::cout << "violation: " << verdict.finding->line() << '\n';
   }
   return good(s) && mismatch.empty() && !verdict.finding ? 0 : 1;
 }

@@ -449,8 +449,7 @@ std::vector<SiteCounts> CountingAllocator::sites() const {
       const auto owner = static_cast<AllocOwner>(row / (kAllocSites + 1));
       const std::size_t column = row % (kAllocSites + 1);
       const std::uint8_t site = column == kAllocSites ? kNoSite : static_cast<std::uint8_t>(column);
-      out.push_back(
-          {connection, owner, site_of(site), l.sites[row].counts});
+      out.push_back({connection, owner, site_of(site), l.sites[row].counts});
     }
   }
   return out;

@@ -117,6 +117,10 @@ BOOST_AUTO_TEST_CASE(a_mutant_run_fails_and_its_token_reproduces_it_in_a_new_pro
   BOOST_TEST(again.status == 1);
   auto replayed = nlohmann::json::parse(again.out);
   replayed.erase("host");
+  // The replay also checks every rule and names the one the mutant breaks.
+  BOOST_TEST(replayed["violation"].get<std::string>().find("no_send_in_callback") !=
+             std::string::npos);
+  replayed.erase("violation");
   BOOST_TEST(replayed.dump() == original.dump());
   // The same run without the mutant is clean; compare arms every strategy it runs.
   BOOST_TEST(cli("run --strategy gather --streams 2 --body 200000").status == 0);
