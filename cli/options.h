@@ -1,51 +1,24 @@
-// The flags that `run` and `compare` share, and how they make a scenario: defaults (or the
-// --scenario file), then every flag the user gave on top.
+// The flag groups commands share, and how their flags make a scenario: the command's defaults,
+// then the --scenario file, then every flag given, in command-line order, each written into its
+// scenario field; then the scenario's own cross-field rules. No bound is written here: each
+// comes from the scenario's table (sim/scenario.h) and errors name the flag the user typed.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <vector>
 
-#include <cstdint>
-#include <string>
-
+#include "cli/command.h"
 #include "sim/scenario.h"
 
 namespace emitlab::cli {
 
-struct UsageError {
-  std::string message;  // one line
-};
+// --strategy: one strategy spec (run).
+Flag strategy_flag();
+// Workload, link and ring flags, --scenario and --print-scenario (run, compare).
+std::vector<Flag> scenario_flags();
+// --json, --trace, --pcap, --keylog (run, replay).
+std::vector<Flag> output_flags();
 
-struct CommonFlags {
-  std::uint32_t streams = 100;
-  std::uint32_t connections = 1;
-  std::uint32_t concurrency = 100;
-  std::uint32_t requests = 100;
-  std::string body = "3";
-  std::uint64_t seed = 1;
-  std::string pacing;
-  std::uint32_t cipher_ring = 0;
-  std::string plaintext_ring;
-  std::string completions;
-  std::string read_chunk;
-  std::string scenario_file;
-  bool print_scenario = false;
-
-  CLI::App* cmd = nullptr;  // to tell given flags from defaults
-};
-
-struct OutputFlags {
-  bool json = false;
-  std::string trace;
-  std::string pcap;
-  std::string keylog;
-};
-
-void add_common(CLI::App& cmd, CommonFlags& f);
-void add_outputs(CLI::App& cmd, OutputFlags& f);
-// Throws UsageError. `pacing` is the command's default when neither a scenario file nor
-// --pacing says otherwise.
-sim::Scenario make_scenario(const CommonFlags& f, sim::Pacing pacing);
-// Throws UsageError when --pcap and --keylog are not given together.
-void check_outputs(const OutputFlags& f);
+// Throws UsageError.
+sim::Scenario make_scenario(const Command& c, const Args& args);
 
 }  // namespace emitlab::cli

@@ -131,7 +131,8 @@ std::string echo_json(const Json& value) {
   if (value.is_string()) {
     // Cut before dumping: a 100 MB string is not copied into an error line.
     const auto& s = value.get_ref<const std::string&>();
-    return Json(s.substr(0, kMaxEcho)).dump() + (s.size() > kMaxEcho ? "...(" + std::to_string(s.size()) + " bytes)" : "");
+    return Json(s.substr(0, kMaxEcho)).dump() +
+           (s.size() > kMaxEcho ? "...(" + std::to_string(s.size()) + " bytes)" : "");
   }
   return printable(value.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
