@@ -82,8 +82,8 @@ Args parse_args(const Command& c, int argc, const char* const* argv, int first) 
   try {
     app.parse(words);
   } catch (const CLI::ParseError& e) {
-    throw UsageError{"emitlab " + c.name + ": " + printable(e.what(), 200) +
-                     "; see emitlab help " + c.name};
+    throw UsageError{"emitlab " + c.name + ": " + printable(e.what(), 200) + "; see emitlab help " +
+                     c.name};
   }
   Args args;
   for (const CLI::Option* o : app.parse_order()) {

@@ -62,8 +62,8 @@ struct Flag {
 
 struct Command {
   std::string name;
-  std::string summary;  // one line
-  std::string example;  // one command line, without "emitlab "
+  std::string summary;     // one line
+  std::string example;     // one command line, without "emitlab "
   sim::Scenario defaults;  // the base scenario its field flags write into
   std::vector<Flag> flags;
   // Throws UsageError or OutputError; returns the exit status.

@@ -17,7 +17,7 @@ extern "C" void on_stop_signal(int sig) {
 }  // namespace
 
 const std::atomic<bool>& stop_on_signals() {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   // SA_RESTART: a write blocked on a slow output (a pipe) resumes rather than failing.

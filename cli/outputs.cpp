@@ -54,7 +54,8 @@ std::unique_ptr<Outputs::File> Outputs::open(const std::string& flag, const std:
   f->path = path;
   errno = 0;
   f->out.open(path, std::ios::binary | std::ios::trunc);
-  if (!f->out) throw UsageError{"bad " + flag + " " + echo(path) + ": cannot be written: " + reason()};
+  if (!f->out)
+    throw UsageError{"bad " + flag + " " + echo(path) + ": cannot be written: " + reason()};
   return f;
 }
 
@@ -90,7 +91,8 @@ void Outputs::close() {
   if (pcap_) {
     const std::string why = pcap_->close();
     if (!why.empty() && first.empty()) {
-      first = "could not write --pcap " + echo(pcap_path_) + ": " + why + " (the file is incomplete)";
+      first =
+          "could not write --pcap " + echo(pcap_path_) + ": " + why + " (the file is incomplete)";
     }
   }
   trace_file_.reset();

@@ -12,8 +12,6 @@ std::string printable(std::string_view text, std::size_t max) {
       out += "\\n";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c == '\\') {
-      out += "\\\\";
     } else if (c < 0x20 || c == 0x7f) {
       out += "\\x";
       out += kHex[c >> 4];
