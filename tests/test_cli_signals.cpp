@@ -76,11 +76,11 @@ void interrupt_a_run(int sig, int expected_status) {
   fs::create_directories(dir);
   const fs::path fifo = dir / "trace.fifo";
   BOOST_TEST_REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
-  const pid_t pid = spawn({EMITLAB_CLI, "run", "--connections", "4", "--concurrency", "8",
-                           "--requests", "100000", "--body", "3000", "--strategy", "gather",
-                           "--trace", fifo.string(), "--pcap", (dir / "run.pcap").string(),
-                           "--keylog", (dir / "keys.log").string()},
-                          dir / "out.txt", dir / "err.txt");
+  const pid_t pid =
+      spawn({EMITLAB_CLI, "run", "--connections", "4", "--concurrency", "8", "--requests", "100000",
+             "--body", "3000", "--strategy", "gather", "--trace", fifo.string(), "--pcap",
+             (dir / "run.pcap").string(), "--keylog", (dir / "keys.log").string()},
+            dir / "out.txt", dir / "err.txt");
   const int fd = open(fifo.c_str(), O_RDONLY);  // returns once the child has opened it
   BOOST_TEST_REQUIRE(fd >= 0);
   std::string trace;
