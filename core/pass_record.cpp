@@ -69,6 +69,7 @@ void each_count(PassRecord& a, const PassRecord& b, Op op) {
   op(a.gather_entries, b.gather_entries);
   op(a.ssl_writes, b.ssl_writes);
   op(a.tls_records, b.tls_records);
+  op(a.undersized_records, b.undersized_records);
   op(a.write_submissions, b.write_submissions);
   op(a.parks, b.parks);
   op(a.parked_bytes, b.parked_bytes);

@@ -9,6 +9,9 @@
 
 namespace emitlab {
 
+// The most plaintext one TLS record carries (RFC 8446 5.1; OpenSSL's default fragment).
+inline constexpr std::size_t kMaxRecordPayload = 16384;
+
 // Where the emitter's own heap allocations come from.
 enum class AllocSite : std::uint8_t { GatherList, RefList, EmitBuffer, HeapStage, kCount };
 inline constexpr std::size_t kAllocSites = static_cast<std::size_t>(AllocSite::kCount);
@@ -47,6 +50,10 @@ struct PassRecord {
   std::uint32_t gather_entries = 0;  // entries in the gather list at flush
   std::uint32_t ssl_writes = 0;      // SSL_write_ex calls
   std::uint32_t tls_records = 0;     // records OpenSSL produced
+  // Application-data records carrying less than kMaxRecordPayload while more plaintext was
+  // queued behind them (in the same write, the plaintext ring, nghttp2 or a parked slice):
+  // records a fuller write would not have cut short (TlsConnection::ssl_write counts them).
+  std::uint32_t undersized_records = 0;
   std::uint32_t write_submissions = 0;
   std::uint32_t parks = 0;
   std::uint64_t parked_bytes = 0;

@@ -200,6 +200,10 @@ void ServerConnection::on_cipher_complete() {
   request_emit();
 }
 
+bool ServerConnection::more_plaintext_queued() const {
+  return emitter_->holds_unsent_bytes() || (session_ && session_->want_write());
+}
+
 void ServerConnection::on_request(ServerStream& stream) {
   handler_->on_request(*this, stream);
 }

@@ -96,6 +96,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
   void on_established() override;
   bool on_app_data(std::span<const std::uint8_t> data) override;
   void on_cipher_complete() override;
+  bool more_plaintext_queued() const override;
   void on_request(ServerStream& stream) override;
   void request_emit() override;
   void on_stream_close(ServerStream& stream, std::uint32_t error_code) override;

@@ -59,6 +59,23 @@ void TlsConnection::on_ssl_message(int write_p, int, int content_type, const voi
   auto* self = static_cast<TlsConnection*>(arg);
   if (write_p == 1 && content_type == SSL3_RT_HEADER && self->record_ != nullptr) {
     ++self->record_->tls_records;
+    if (self->write_.active) self->on_record_made();
+  }
+}
+
+void TlsConnection::on_record_made() {
+  // OpenSSL cuts a write into records of at most kMaxRecordPayload, in order: this one takes
+  // the next bytes of the call after those earlier records (this call's or a pending one) took.
+  if (write_.offset >= write_.len) return;
+  const std::size_t payload = std::min(kMaxRecordPayload, write_.len - write_.offset);
+  write_.offset += payload;
+  write_.made = payload;
+  if (payload == kMaxRecordPayload) return;
+  // A drain write takes one contiguous span of the ring; a direct write runs while the ring is
+  // empty (ParkedFirst), so what it leaves behind is the rest of its own call.
+  const std::size_t queued = write_.direct ? write_.len : plaintext_pending();
+  if (queued > write_.offset || listener_->more_plaintext_queued()) {
+    ++record_->undersized_records;
   }
 }
 
@@ -85,10 +102,18 @@ int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::siz
     return 0;
   }
   if (record_ != nullptr) ++record_->ssl_writes;
+  // A retry starts with the record OpenSSL kept pending from the call that failed.
+  write_ = {true, direct, len, write_.pending, 0, write_.pending};
   ERR_clear_error();
   const int r = SSL_write_ex(ssl_.get(), data, len, written);
+  write_.active = false;
+  if (r == 1) {
+    write_.pending = 0;
+  } else if (write_.made != 0) {
+    write_.pending = write_.made;
+  }
   // With partial writes one call carries at most one record, which stays pending on WANT_WRITE.
-  retry_at_least_ = r == 1 ? 0 : std::min<std::size_t>(len, 16384);
+  retry_at_least_ = r == 1 ? 0 : std::min<std::size_t>(len, kMaxRecordPayload);
   return r;
 }
 

@@ -35,6 +35,9 @@ class TlsListener {
   virtual bool on_app_data(std::span<const std::uint8_t> data) = 0;
   // A write completed; upstream runs the next emit pass from here.
   virtual void on_cipher_complete() = 0;
+  // Whether the producer holds plaintext it has not handed to this connection yet (nghttp2
+  // wants to write, a strategy holds a slice): a short record made now is undersized.
+  virtual bool more_plaintext_queued() const { return false; }
 };
 
 class TlsConnection {
@@ -92,6 +95,9 @@ class TlsConnection {
   bool fail_from_ssl(const char* what, int ret);
   // Every SSL_write_ex goes through here, where P2 and P3 are checked.
   int ssl_write(const std::uint8_t* data, std::size_t len, std::size_t* written, bool direct);
+  // A record was made inside ssl_write: counts it as undersized when it carries less than a
+  // full record while more plaintext was queued behind it.
+  void on_record_made();
 
   Transport* transport_;
   TlsListener* listener_;
@@ -109,6 +115,14 @@ class TlsConnection {
   PassRecord* record_ = nullptr;
   InvariantLog* log_ = nullptr;
   std::size_t retry_at_least_ = 0;  // after WANT_WRITE: the record OpenSSL holds pending
+  struct WriteCall {
+    bool active = false;      // inside SSL_write_ex, called from ssl_write
+    bool direct = false;      // write_direct, not the drain
+    std::size_t len = 0;      // bytes handed to the call
+    std::size_t offset = 0;   // of them, taken by records made so far (or pending before)
+    std::size_t made = 0;     // payload of the last record made in this call
+    std::size_t pending = 0;  // payload of the record OpenSSL holds after WANT_WRITE
+  } write_;
 };
 
 }  // namespace emitlab

@@ -75,6 +75,7 @@ Summary summarize(const RunResult& run) {
   const PassRecord& t = run.totals;
   s.ssl_writes = t.ssl_writes;
   s.tls_records = t.tls_records;
+  s.undersized_records = t.undersized_records;
   s.write_submissions = t.write_submissions;
   s.records_per_submission = ratio(t.tls_records, t.write_submissions);
   s.parks = t.parks;

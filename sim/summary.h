@@ -38,6 +38,7 @@ struct Summary {
   double passes_per_response = 0;
   std::uint64_t ssl_writes = 0;
   std::uint64_t tls_records = 0;
+  std::uint64_t undersized_records = 0;  // short while more plaintext was queued (PassRecord)
   std::uint64_t write_submissions = 0;
   double records_per_submission = 0;
   std::uint64_t parks = 0;

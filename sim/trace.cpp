@@ -42,6 +42,7 @@ void TraceWriter::on_pass_end(std::uint64_t t, std::uint32_t c, const PassRecord
     << "\",\"skipped\":" << (r.skipped ? "true" : "false") << ",\"bytes\":" << r.bytes
     << ",\"frames\":" << r.frames << ",\"gather_entries\":" << r.gather_entries
     << ",\"ssl_writes\":" << r.ssl_writes << ",\"tls_records\":" << r.tls_records
+    << ",\"undersized_records\":" << r.undersized_records
     << ",\"write_submissions\":" << r.write_submissions << ",\"parks\":" << r.parks
     << ",\"parked_bytes\":" << r.parked_bytes << ",\"allocs\":";
   by_site<AllocSite>(o, r.allocs);

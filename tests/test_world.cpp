@@ -203,6 +203,7 @@ BOOST_AUTO_TEST_CASE(pass_record_sums_and_differences_cover_every_count) {
                                    {"gather_entries", &P::gather_entries},
                                    {"ssl_writes", &P::ssl_writes},
                                    {"tls_records", &P::tls_records},
+                                   {"undersized_records", &P::undersized_records},
                                    {"write_submissions", &P::write_submissions},
                                    {"parks", &P::parks},
                                    {"nghttp2_allocs", &P::nghttp2_allocs},
