@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/comparison.h"
+#include "cli/demo.h"
 #include "cli/options.h"
 #include "cli/report.h"
 #include "cli/strategies.h"
@@ -98,11 +100,11 @@ sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions op
   return s;
 }
 
-void print(const sim::Summary& s, bool json) {
+void print(const sim::Summary& s, bool json, const cli::View& view, const sim::Scenario& sc) {
   if (json) {
     std::cout << cli::to_json(s).dump(2) << '\n';
   } else {
-    cli::print_summary(std::cout, s);
+    cli::print_summary(std::cout, s, view, cli::describe(sc));
   }
 }
 
@@ -111,7 +113,8 @@ bool good(const sim::Summary& s) {
 }
 
 int cmd_run(const cli::CommonFlags& f, const cli::OutputFlags& out, CLI::App& cmd,
-            const std::string& strategy) {
+            const std::string& strategy, const cli::View& view) {
+  cli::chosen_fields(view);  // a bad --fields is bad input before any run
   sim::Scenario scenario = cli::make_scenario(f, sim::Pacing::ClosedLoop);
   if (cmd.count("--strategy") > 0 || f.scenario_file.empty()) {
     scenario.strategy = parse_spec_or_throw(strategy);
@@ -124,7 +127,7 @@ int cmd_run(const cli::CommonFlags& f, const cli::OutputFlags& out, CLI::App& cm
   sim::RunOptions options;
   outputs.attach(options);
   const sim::Summary s = run_and_summarize(scenario, options);
-  print(s, out.json);
+  print(s, out.json, view, scenario);
   return good(s) ? 0 : 1;
 }
 
@@ -144,39 +147,24 @@ std::vector<StrategySpec> parse_list(const std::string& list) {
   return specs;
 }
 
-int cmd_compare(const cli::CommonFlags& f, bool json, const std::string& list) {
+int cmd_compare(const cli::CommonFlags& f, bool json, const std::string& list,
+                const cli::View& view) {
   const auto specs = parse_list(list);
+  cli::chosen_fields(view);
   sim::Scenario scenario = cli::make_scenario(f, sim::Pacing::Lockstep);
   scenario.strategy = specs.front();
   if (f.print_scenario) {
     std::cout << sim::canonical_json(scenario) << '\n';
     return 0;
   }
-  std::vector<sim::Summary> runs;
+  const cli::Comparison c = cli::compare_strategies(
+      specs, scenario, [](const sim::Scenario& sc) { return run_and_summarize(sc, {}); });
+  const auto& runs = c.runs;
+  const auto& pairs = c.pairs;
+  const bool input_independent = c.input_independent;
+  const bool ok = c.ok();
   double cpu = 0;
-  for (const auto& spec : specs) {
-    scenario.strategy = spec;
-    runs.push_back(run_and_summarize(scenario, {}));
-    cpu += runs.back().cpu_seconds;
-  }
-  // Only a run whose input cannot depend on timing promises equal application streams.
-  const bool input_independent = scenario.input_independent();
-  std::vector<cli::PairVerdict> pairs;
-  bool ok = true;
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    ok = ok && good(runs[i]);
-    for (std::size_t j = i + 1; j < runs.size(); ++j) {
-      const auto promise = emitlab::promise_between(specs[i], specs[j], input_independent);
-      cli::PairVerdict p{runs[i].strategy,
-                         runs[j].strategy,
-                         runs[i].app_sha256 == runs[j].app_sha256,
-                         runs[i].wire_sha256 == runs[j].wire_sha256,
-                         promise.same_app_stream,
-                         promise.same_wire};
-      ok = ok && !p.broken();
-      pairs.push_back(p);
-    }
-  }
+  for (const auto& s : runs) cpu += s.cpu_seconds;
   if (json) {
     nlohmann::json j{{"strategies", nlohmann::json::array()},
                      {"pairs", nlohmann::json::array()},
@@ -186,12 +174,13 @@ int cmd_compare(const cli::CommonFlags& f, bool json, const std::string& list) {
     for (const auto& p : pairs) j["pairs"].push_back(cli::to_json(p));
     std::cout << j.dump(2) << '\n';
   } else {
-    cli::print_comparison(std::cout, runs, pairs);
+    cli::print_comparison(std::cout, runs, pairs, view, cli::describe(scenario));
   }
   return ok ? 0 : 1;
 }
 
-int cmd_replay(const std::string& text, const cli::OutputFlags& out) {
+int cmd_replay(const std::string& text, const cli::OutputFlags& out, const cli::View& view) {
+  cli::chosen_fields(view);
   auto parsed = sim::decode(text);
   if (!parsed.token) throw UsageError{parsed.error};
   const sim::ReplayToken& token = *parsed.token;
@@ -212,7 +201,7 @@ int cmd_replay(const std::string& text, const cli::OutputFlags& out) {
   sim::Summary s = run_and_summarize(token.scenario, options, &run);
   const std::string mismatch = sim::replay_mismatch(token, run);
   if (!mismatch.empty() && s.failure.empty()) s.failure = mismatch;
-  print(s, out.json);
+  print(s, out.json, view, token.scenario);
   return good(s) && mismatch.empty() ? 0 : 1;
 }
 
@@ -238,23 +227,29 @@ int main(int argc, char** argv) {
   run->add_option("--strategy", strategy, "strategy spec, e.g. drain or gather");
   cli::add_common(*run, run_flags);
   cli::add_outputs(*run, run_out);
+  cli::View run_view;
+  cli::add_view_flags(*run, run_view);
 
   cli::CommonFlags cmp_flags;
   bool cmp_json = false;
   // By default, compare every base and the Track A combinations the question is about.
-  std::string strategies =
-      "drain,gather,gather+A1,gather+A2,gather+A3,gather+A1+A3,gather+A1+A2+A3,"
-      "gather+A1+A2+A3@cap=64K,hybrid,hybrid+A1+A2+A3";
+  std::string strategies = cli::kDefaultStrategies;
   auto* compare = app.add_subcommand("compare", "run strategies on one workload and compare");
   compare->add_option("--strategies", strategies, "comma-separated strategy specs");
   cli::add_common(*compare, cmp_flags);
   compare->add_flag("--json", cmp_json, "print JSON");
+  cli::View cmp_view;
+  cli::add_view_flags(*compare, cmp_view);
 
   std::string token;
   cli::OutputFlags replay_out;
   auto* replay = app.add_subcommand("replay", "rerun a run from its replay token");
   replay->add_option("token", token, "the replay token of a summary")->required();
   cli::add_outputs(*replay, replay_out);
+  cli::View replay_view;
+  cli::add_view_flags(*replay, replay_view);
+
+  auto* demo = app.add_subcommand("demo", "the default strategies on 3 B and 64 KiB bodies");
 
   bool strategies_json = false;
   auto* list = app.add_subcommand("strategies", "list the bases, options and promises");
@@ -262,15 +257,19 @@ int main(int argc, char** argv) {
 
   if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
     std::cerr << "emitlab: unknown command '" << argv[1]
-              << "'; expected one of run, compare, replay, strategies\n";
+              << "'; expected one of run, compare, replay, strategies, demo\n";
     return kUsageError;
   }
   try {
     app.parse(argc, argv);
-    if (run->parsed()) return cmd_run(run_flags, run_out, *run, strategy);
-    if (replay->parsed()) return cmd_replay(token, replay_out);
+    if (run->parsed()) return cmd_run(run_flags, run_out, *run, strategy, run_view);
+    if (replay->parsed()) return cmd_replay(token, replay_out, replay_view);
     if (list->parsed()) return cli::cmd_strategies(std::cout, strategies_json);
-    return cmd_compare(cmp_flags, cmp_json, strategies);
+    if (demo->parsed()) {
+      return cli::cmd_demo(std::cout,
+                           [](const sim::Scenario& sc) { return run_and_summarize(sc, {}); });
+    }
+    return cmd_compare(cmp_flags, cmp_json, strategies, cmp_view);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -93,6 +93,7 @@ Summary summarize(const RunResult& run) {
   s.ref_ops_per_pass = ratio(static_cast<double>(s.ref_ops), static_cast<double>(s.passes));
   s.objects_destroyed_in_passes = t.objects_destroyed;
   s.bytes_copied = t.copied_total();
+  s.bytes_copied_per_response = ratio(static_cast<double>(s.bytes_copied), responses);
   for (std::size_t i = 0; i < kCopySites; ++i) {
     s.copied_per_response[i] = ratio(static_cast<double>(t.copied[i]), responses);
   }

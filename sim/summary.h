@@ -56,6 +56,7 @@ struct Summary {
   double ref_ops_per_pass = 0;
   std::uint64_t objects_destroyed_in_passes = 0;
   std::uint64_t bytes_copied = 0;
+  double bytes_copied_per_response = 0;
   std::array<double, kCopySites> copied_per_response{};  // by site (CopySite order)
   std::uint64_t app_bytes = 0;
   std::uint64_t wire_bytes = 0;
