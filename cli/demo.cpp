@@ -19,10 +19,14 @@ struct Workload {
 constexpr Workload kWorkloads[] = {{"3-byte bodies", 3, 1000}, {"64 KiB bodies", 65536, 320}};
 
 // The demo's columns, by their names in the one field list.
-constexpr const char* kColumns[] = {"responses_verified",  "passes",
-                                    "ssl_writes",          "tls_records",
-                                    "undersized_records",  "write_submissions",
-                                    "emitter_allocs_per_pass_mean", "ref_ops",
+constexpr const char* kColumns[] = {"responses_verified",
+                                    "passes",
+                                    "ssl_writes",
+                                    "tls_records",
+                                    "undersized_records",
+                                    "write_submissions",
+                                    "emitter_allocs_per_pass_mean",
+                                    "ref_ops",
                                     "bytes_copied_per_response"};
 
 // Where to look for differences, with the words a line names them by.
@@ -158,14 +162,14 @@ std::string verdict(const std::vector<Comparison>& all) {
       }
     }
   }
-  std::string head = std::to_string(strategies) + " strategies x " + std::to_string(all.size()) +
-                     " workloads: ";
+  std::string head =
+      std::to_string(strategies) + " strategies x " + std::to_string(all.size()) + " workloads: ";
   if (problems.empty()) {
     return head + "every response verified (" + std::to_string(verified) +
            "), every promise held (" + std::to_string(promises) + " equalities)";
   }
-  head += std::to_string(failed) + " responses failed, " + std::to_string(broken) +
-          " promises broken";
+  head +=
+      std::to_string(failed) + " responses failed, " + std::to_string(broken) + " promises broken";
   for (const auto& p : problems) head += "; " + p;
   return head;
 }

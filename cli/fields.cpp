@@ -95,12 +95,12 @@ std::vector<Field> make_fields() {
   for (std::size_t i = 0; i < kAllocOwners; ++i) {
     const auto owner = static_cast<AllocOwner>(i);
     const std::string name(to_string(owner));
-    f.push_back(fixed("allocs_per_response." + name, "allocs/resp\n" + name, A, false, 2,
-                      [i, owner](const S& s) {
-                        const bool counted = s.allocations_counted &&
-                                             (owner != AllocOwner::OpenSsl || s.openssl_counted);
-                        return counted ? J(s.allocs_per_response[i]) : J(nullptr);
-                      }));
+    f.push_back(fixed(
+        "allocs_per_response." + name, "allocs/resp\n" + name, A, false, 2, [i, owner](const S& s) {
+          const bool counted =
+              s.allocations_counted && (owner != AllocOwner::OpenSsl || s.openssl_counted);
+          return counted ? J(s.allocs_per_response[i]) : J(nullptr);
+        }));
   }
   const std::vector<Field> refs = {
       count("alloc_violations", "alloc\nviolations", A, false,
@@ -271,7 +271,8 @@ std::vector<const Field*> chosen_fields(const View& view) {
     }
     if (!known) {
       std::string allowed;
-      for (Group g : kTableGroups) allowed += std::string(allowed.empty() ? "" : ", ") + group_name(g);
+      for (Group g : kTableGroups)
+        allowed += std::string(allowed.empty() ? "" : ", ") + group_name(g);
       throw UsageError{"bad --fields '" + name + "': expected a field name of the JSON (" +
                        "e.g. tls_records, ttfb_ns.p99) or a group (" + allowed + ")"};
     }

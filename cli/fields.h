@@ -16,10 +16,21 @@ namespace emitlab::cli {
 
 // The headings, in print order. JsonOnly fields (the strategy that labels a row, the failure,
 // the replay token) are never a table column.
-enum class Group { Delivery, PassesAndWrites, AllocationsAndReferences, Copies, Wire, Time, JsonOnly };
-inline constexpr Group kTableGroups[] = {Group::Delivery, Group::PassesAndWrites,
-                                         Group::AllocationsAndReferences, Group::Copies,
-                                         Group::Wire, Group::Time};
+enum class Group {
+  Delivery,
+  PassesAndWrites,
+  AllocationsAndReferences,
+  Copies,
+  Wire,
+  Time,
+  JsonOnly
+};
+inline constexpr Group kTableGroups[] = {Group::Delivery,
+                                         Group::PassesAndWrites,
+                                         Group::AllocationsAndReferences,
+                                         Group::Copies,
+                                         Group::Wire,
+                                         Group::Time};
 const char* heading(Group g);
 const char* group_name(Group g);  // for --fields: delivery, passes, allocations, copies, ...
 
@@ -38,7 +49,7 @@ struct Field {
   Group group;
   bool shown;  // in the default tables; the others with --wide or --fields
   Format format;
-  int digits = 0;  // Fixed only
+  int digits = 0;                                            // Fixed only
   std::function<nlohmann::json(const sim::Summary&)> value;  // null json: not measured
 };
 
