@@ -224,7 +224,7 @@ int cmd_replay(const std::string& text, const cli::OutputFlags& out) {
     options.choices = &*recorded;
   }
   sim::RunResult run;
-  sim::Summary s = run_and_summarize(token.scenario, options, &run);
+  sim::Summary s = run_and_summarize(token.scenario, options, &run, !out.json);
   const std::string mismatch = sim::replay_mismatch(token, run);
   if (!mismatch.empty() && s.failure.empty()) s.failure = mismatch;
   // The same run again with every rule checked (check/rules.h): a schedule the explorer or a
