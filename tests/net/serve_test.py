@@ -62,6 +62,25 @@ def test_h2load(emitlab):
             check(stats["tls_records"] > 0 and stats["write_submissions"] > 0, strategy)
 
 
+def test_h2load_duration(emitlab):
+    """Upstream's shape, h2load -t 1 -c 100 -m 32 for a duration (-D): at its end h2load closes
+    100 connections with responses still in flight, and the server must survive the writes that
+    then fail (EPIPE once killed it with SIGPIPE), serve on, and exit 0 on SIGTERM."""
+    with Server(emitlab, "--strategy", "gather", "--body", "100") as srv:
+        r = run(["h2load", "-t", "1", "-c", "100", "-m", "32", "-D", "1", srv.url + "/"])
+        counts = h2load_counts(r.stdout.decode())
+        check(counts["succeeded"] > 0 and counts["failed"] == 0 and counts["errored"] == 0,
+              "h2load -D 1: %s" % counts)
+        r = run(["curl", "-sSk", "--http2", "--fail", srv.url + "/bytes/100"])
+        check(r.returncode == 0 and r.stdout == expected_body(100), "no service after h2load -D")
+        rc, stats = srv.stop()
+        check(rc == 0, "exit status %d (-13 is SIGPIPE)" % rc)
+        for key in ("connections_open", "open_streams", "held_response_bodies",
+                    "held_emitter_blocks"):
+            check(stats[key] == 0, "%s is %d at exit" % (key, stats[key]))
+        check(stats["responses"] >= counts["succeeded"], "responses %d" % stats["responses"])
+
+
 def test_nghttp_frames(emitlab):
     """nghttp -nv shows the exchange: the server's SETTINGS, a 200 and the DATA ending stream 13
     (nghttp's first request stream) with exactly the body's length."""
