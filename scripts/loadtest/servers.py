@@ -141,18 +141,26 @@ def start(name, body, tmp, emitlab, suite, core, cert, key):
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
     running = Running(name, body, proc, port, path, log, stats_json)
+    try:
+        wait_listening(running)
+    except BaseException:  # Ctrl-C while it starts, or it never listened
+        running.stop()
+        raise
+    return running
+
+
+def wait_listening(running):
     deadline = time.monotonic() + 20
     while True:
-        if proc.poll() is not None:
+        if running.proc.poll() is not None:
             raise RuntimeError("%s exited with status %d before listening: %s" %
-                               (name, proc.returncode, tail(log)))
+                               (running.name, running.proc.returncode, tail(running.log)))
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return running
+            if s.connect_ex(("127.0.0.1", running.port)) == 0:
+                return
         if time.monotonic() > deadline:
-            running.stop()
             raise RuntimeError("%s did not listen on port %d within 20 s: %s" %
-                               (name, port, tail(log)))
+                               (running.name, running.port, tail(running.log)))
         # Readiness of a server we cannot ask (the peers print nothing dependable): a bounded
         # poll, not a timing shape.
         time.sleep(0.02)
