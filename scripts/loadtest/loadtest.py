@@ -23,26 +23,28 @@ import servers  # noqa: E402
 import usage  # noqa: E402
 from serve_harness import expected_body  # noqa: E402
 
-USAGE = """scripts/loadtest.sh [--quick] [--rounds N] [--duration S] [--warm-up S] [--bodies LIST]
+USAGE = """scripts/loadtest.sh [--quick] [--rounds N] [--requests N] [--bodies LIST]
                    [--strategies LIST] [--peers LIST] [--cores SERVER,CLIENT] [--suite S]
                    [--out DIR] [--seed N]
-scripts/loadtest.sh --profile STRATEGY BODY [--duration S] [--out DIR]"""
+scripts/loadtest.sh --profile STRATEGY BODY [--requests N] [--out DIR]"""
 
 STRATEGIES = ["drain", "gather", "gather+A1", "gather+A3", "gather+A1+A3", "gather+A1+A2+A3",
               "gather@cap=32K", "gather@cap=64K", "hybrid"]
 BODIES = [3, 100, 4096, 16384, 65536]
 QUICK_BODIES = [3, 16384, 65536]  # the seed's acceptance sizes
+FULL_SCALE = 4  # the full run's requests per run, in quick runs
 SUITE = "TLS_AES_256_GCM_SHA384"  # upstream's first choice, and nghttpd's own
 HELP = """Upstream's benchmark (h2load -t 1 -c 100 -m 32) against `emitlab serve` for every strategy
 and body size, beside nghttpd, nginx and h2o serving the same bytes on 127.0.0.1. Server on the
 first core of --cores, h2load on the second; cells shuffled inside each round; a fresh server
-per run; the server's CPU, page faults and write syscalls read from /proc over h2load's main
-duration (after its warm-up). Writes DIR/table.md (the seed's acceptance table first),
+per run, h2load -n (every response completes); the server's CPU, page faults and write syscalls
+read from /proc around the h2load run, divided by the responses. Writes DIR/table.md (the seed's acceptance table first),
 DIR/results.json, DIR/chart.png and DIR/runs.jsonl (default DIR: build/loadtest).
---quick: bodies 3 B, 16 KiB, 64 KiB, 3 rounds of 2 s after 0.5 s warm-up (about 6 minutes).
-Default: bodies 3 B, 100 B, 4 KiB, 16 KiB, 64 KiB, 3 rounds of 10 s after 1 s warm-up.
+--quick: bodies 3 B, 16 KiB, 64 KiB, 3 rounds, requests per run 64000 / 16000 / 6400.
+Default: bodies 3 B, 100 B, 4 KiB, 16 KiB, 64 KiB, 3 rounds, 4x the quick requests per run.
 --profile STRATEGY BODY: one run under `perf record -e cpu-clock`, then the seed's profile rows.
 Every server started here is stopped by its process group on every exit path (Ctrl-C too)."""
+LOAD_LIMIT_S = 300  # one h2load run; a stalled server becomes a failed run, not a hang
 CLIENT = ["h2load", "-t", "1", "-c", "100", "-m", "32"]  # upstream's bench shape
 
 
@@ -61,10 +63,19 @@ def positive_int(text):
     return int(text)
 
 
-def seconds(text):
-    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or not 0.1 <= float(text) <= 600:
-        raise argparse.ArgumentTypeError("'%s': expected seconds 0.1..600" % text)
-    return float(text)
+def requests(text):
+    if not re.fullmatch(r"[0-9]+", text) or not 100 <= int(text) <= 10_000_000:
+        raise argparse.ArgumentTypeError("'%s': expected a request count 100..10000000" % text)
+    return int(text)
+
+
+def requests_for(a, body):
+    """Requests per run: --requests, else about the same bytes per run for every body size
+    (at least two batches of c x m = 3200 streams), so each run takes a few seconds."""
+    if a.requests:
+        return a.requests
+    quick = 64000 if body <= 1024 else max(6400, 64000 * 4096 // body // 3200 * 3200)
+    return quick * a.scale
 
 
 def body_list(text):
@@ -107,8 +118,7 @@ def parse(argv):
     p.add_argument("--help", action="store_true")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--rounds", type=positive_int)
-    p.add_argument("--duration", type=seconds)
-    p.add_argument("--warm-up", type=seconds)
+    p.add_argument("--requests", type=requests)
     p.add_argument("--bodies", type=body_list)
     p.add_argument("--strategies")
     p.add_argument("--peers", type=peer_list)
@@ -122,8 +132,7 @@ def parse(argv):
         raise Usage("--quick and --profile exclude each other")
     quick = a.quick
     a.rounds = a.rounds or 3
-    a.duration = a.duration or (2.0 if quick else 10.0)
-    a.warm_up = a.warm_up or (0.5 if quick else 1.0)
+    a.scale = 1 if quick or a.profile else FULL_SCALE
     a.bodies = a.bodies or (QUICK_BODIES if quick else BODIES)
     a.strategies = a.strategies.replace(",", " ").split() if a.strategies else STRATEGIES
     if not a.strategies:
@@ -176,36 +185,27 @@ def verify(srv, tmp, suite):
     return None
 
 
-def load(srv, a, on_start=None, on_end=None):
-    """h2load on the client core; on_start/on_end run when its main duration starts and ends.
-    Returns (h2load's text, whether both marks were seen)."""
+def load(srv, a, requests, on_start=None, on_end=None):
+    """h2load -n REQUESTS on the client core, on_start just before it starts and on_end just
+    after it exits (every response is complete by then, or failed). Returns its text."""
     cmd = ["taskset", "-c", str(a.cores[1])] + CLIENT + [
-        "-D", "%dms" % (a.duration * 1000), "--warm-up-time", "%dms" % (a.warm_up * 1000),
-        "--tls13-ciphers", a.suite, srv.url]
+        "-n", str(requests), "--tls13-ciphers", a.suite, srv.url]
+    if on_start:
+        on_start()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    # A peer that never finishes a response would keep h2load waiting: bound it.
-    timer = threading.Timer(a.warm_up + a.duration + 60, proc.kill)
+    # A server that never finishes a response would keep h2load waiting: bound it.
+    timer = threading.Timer(LOAD_LIMIT_S, proc.kill)
     timer.start()
-    lines, marks = [], 0
     try:
-        for raw in proc.stdout:
-            line = raw.decode(errors="replace")
-            lines.append(line)
-            if line.startswith("Main benchmark duration is started"):
-                marks += 1
-                if on_start:
-                    on_start()
-            elif line.startswith("Main benchmark duration is over"):
-                marks += 1
-                if on_end:
-                    on_end()
-        proc.wait()
+        text = proc.communicate()[0].decode(errors="replace")
     finally:
         timer.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return "".join(lines), marks == 2
+    if on_end:
+        on_end()
+    return text
 
 
 def run_cell(name, body, rnd, a, tmp, emitlab):
@@ -219,7 +219,8 @@ def run_cell(name, body, rnd, a, tmp, emitlab):
         def mark(key):
             samples[key] = (usage.sample(srv.proc.pid), usage.cores())
 
-        text, marked = load(srv, a, lambda: mark("start"), lambda: mark("end"))
+        n_requests = requests_for(a, body)
+        text = load(srv, a, n_requests, lambda: mark("start"), lambda: mark("end"))
         alive = srv.alive()
     finally:
         status = srv.stop()
@@ -228,9 +229,8 @@ def run_cell(name, body, rnd, a, tmp, emitlab):
     if problem is None and not alive:
         problem = "the server died during the run (status %d): %s" % (status,
                                                                       servers.tail(srv.log))
-    if problem is None and not marked:
-        problem = "h2load did not report its main duration: " + text.strip()[-200:]
-    if problem is None and (h["succeeded"] == 0 or h["failed"] + h["errored"] > 0):
+    rec["requests"] = n_requests
+    if problem is None and (h["succeeded"] != n_requests or h["failed"] + h["errored"] > 0):
         problem = "h2load: %d succeeded, %d failed, %d errored" % (
             h["succeeded"], h["failed"], h["errored"])
     if problem is None:
@@ -298,10 +298,11 @@ def benchmark(a, tmp, emitlab):
     total = len(cells) * a.rounds
     rng = random.Random(a.seed if a.seed is not None else time.time_ns())
     start_load = loadavg()
-    print("loadtest: %d runs (%d servers x %d bodies x %d rounds) of %gs after %gs warm-up; "
+    print("loadtest: %d runs (%d servers x %d bodies x %d rounds) of %s requests; "
           "server on core %d, h2load on core %d; load average %s" % (
-              total, len(names), len(a.bodies), a.rounds, a.duration, a.warm_up, a.cores[0],
-              a.cores[1], start_load), flush=True)
+              total, len(names), len(a.bodies), a.rounds,
+              "/".join(str(requests_for(a, b)) for b in a.bodies), a.cores[0], a.cores[1],
+              start_load), flush=True)
     print("loadtest: the machine may be shared: compare cells within this run only, and trust "
           "server CPU us/response over req/s", flush=True)
     os.makedirs(a.out, exist_ok=True)
@@ -320,9 +321,10 @@ def benchmark(a, tmp, emitlab):
                 log.flush()
                 print(report.progress_line(rec, i, total), flush=True)
     meta = {"command": "scripts/loadtest.sh " + " ".join(sys.argv[1:]),
-            "client": " ".join(CLIENT) + " -D %g --warm-up-time %g --tls13-ciphers %s" % (
-                a.duration, a.warm_up, a.suite),
-            "cores": list(a.cores), "rounds": a.rounds, "duration_s": a.duration,
+            "client": " ".join(CLIENT) + " -n %s --tls13-ciphers %s" % (
+                "/".join(str(requests_for(a, b)) for b in a.bodies), a.suite),
+            "requests": {str(b): requests_for(a, b) for b in a.bodies},
+            "cores": list(a.cores), "rounds": a.rounds,
             "load_average_start": start_load, "load_average_end": loadavg(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     report.write(runs, meta, a.strategies, a.peers, a.bodies, a.out)
@@ -353,7 +355,8 @@ def profile(a, tmp, emitlab):
         def end():
             perf[0].send_signal(signal.SIGINT)
 
-        text, marked = load(srv, a, begin, end)
+        n_requests = requests_for(a, body)
+        text = load(srv, a, n_requests, begin, end)
     finally:
         for p in perf:
             if p.poll() is None:
@@ -361,16 +364,16 @@ def profile(a, tmp, emitlab):
             p.wait(timeout=60)
         srv.stop()
     h = report.parse_h2load(text)
-    if not marked or h["succeeded"] == 0:
-        raise RuntimeError("h2load did not run: " + text.strip()[-200:])
+    if h["succeeded"] != n_requests:
+        raise RuntimeError("h2load did not finish: " + text.strip()[-200:])
     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                           "--sort", "dso,sym"], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, check=True).stdout.decode(errors="replace")
     path = os.path.join(a.out, "perf.txt")
     with open(path, "w") as f:
         f.write(rep)
-    print(report.profile_rows(rep, "%s at %s, %.0f req/s (h2load -t 1 -c 100 -m 32 -D %g)" % (
-        name, report.body_text(body), h["req_s"], a.duration)))
+    print(report.profile_rows(rep, "%s at %s, %.0f req/s (h2load -t 1 -c 100 -m 32 -n %d)" % (
+        name, report.body_text(body), h["req_s"], n_requests)))
     print("perf report: %s (perf.data beside it)" % path)
     return 0
 

@@ -26,10 +26,10 @@ def loadtest(emitlab, args, timeout=WAIT * 3):
 
 
 def test_smoke(emitlab):
-    """One strategy, one body, one peer, one round of a second: exit 0, a progress line per run,
+    """One strategy, one body, one peer, one round of 3200 requests: exit 0, a progress line per run,
     the acceptance table with both rows filled, results.json with the figures, a PNG."""
     with tempfile.TemporaryDirectory() as out:
-        r = loadtest(emitlab, ["--rounds", "1", "--duration", "1", "--warm-up", "0.2",
+        r = loadtest(emitlab, ["--rounds", "1", "--requests", "3200",
                                "--bodies", "3", "--strategies", "gather", "--peers", "nghttpd",
                                "--out", out])
         text = r.stdout.decode()
@@ -71,7 +71,7 @@ def test_interrupt(emitlab):
                     'exec %s "$@"\n' % (fifo, emitlab))
         os.chmod(wrapper, stat.S_IRWXU)
         env = dict(os.environ, EMITLAB=wrapper)
-        p = subprocess.Popen(["bash", SCRIPT, "--rounds", "1", "--duration", "60", "--bodies", "3",
+        p = subprocess.Popen(["bash", SCRIPT, "--rounds", "1", "--requests", "10000000", "--bodies", "3",
                               "--strategies", "drain", "--peers", "none", "--out", d],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         try:
