@@ -65,14 +65,19 @@ def test_h2load(emitlab):
 
 
 def test_h2load_duration(emitlab):
-    """Upstream's shape, h2load -t 1 -c 100 -m 32 for a duration (-D): at its end h2load closes
-    100 connections with responses still in flight, and the server must survive the writes that
-    then fail (EPIPE once killed it with SIGPIPE), serve on, and exit 0 on SIGTERM."""
+    """h2load -m 32 for a duration (-D), twice: at its end h2load closes its connections with
+    responses still in flight, and the server must survive the writes that
+    then fail (EPIPE once killed it with SIGPIPE), serve on, and exit 0 on SIGTERM. 20
+    connections, not upstream's 100: h2load -D never ends when a connection's handshake is still
+    unfinished at the end (as under ASan on a busy machine)."""
     with Server(emitlab, "--strategy", "gather", "--body", "100") as srv:
-        r = run(["h2load", "-t", "1", "-c", "100", "-m", "32", "-D", "1", srv.url + "/"])
-        counts = h2load_counts(r.stdout.decode())
-        check(counts["succeeded"] > 0 and counts["failed"] == 0 and counts["errored"] == 0,
-              "h2load -D 1: %s" % counts)
+        succeeded = 0
+        for _ in range(2):  # each end is a chance for the race; two make a miss unlikely
+            r = run(["h2load", "-t", "1", "-c", "20", "-m", "32", "-D", "1", srv.url + "/"])
+            counts = h2load_counts(r.stdout.decode())
+            check(counts["succeeded"] > 0 and counts["failed"] == 0 and counts["errored"] == 0,
+                  "h2load -D 1: %s" % counts)
+            succeeded += counts["succeeded"]
         r = run(["curl", "-sSk", "--http2", "--fail", srv.url + "/bytes/100"])
         check(r.returncode == 0 and r.stdout == expected_body(100), "no service after h2load -D")
         rc, stats = srv.stop()
@@ -80,7 +85,7 @@ def test_h2load_duration(emitlab):
         for key in ("connections_open", "open_streams", "held_response_bodies",
                     "held_emitter_blocks"):
             check(stats[key] == 0, "%s is %d at exit" % (key, stats[key]))
-        check(stats["responses"] >= counts["succeeded"], "responses %d" % stats["responses"])
+        check(stats["responses"] >= succeeded, "responses %d" % stats["responses"])
 
 
 # Every figure the issue lists for the statistics, as the JSON names it ("per_response" ones
@@ -158,13 +163,13 @@ def test_slow_reader(emitlab):
     requests still succeed."""
     with Server(emitlab, "--strategy", "gather", "--write-timeout", "1") as srv:
         slow = H2Client(srv.port)
-        slow.get(1, "/bytes/268435456")  # 256 MiB: far more than the socket buffers hold
+        slow.get(1, "/bytes/33554432")  # 32 MiB: far more than the socket buffers hold unread
         r = run(["curl", "-sSk", "--http2", "--fail", srv.url + "/bytes/16384"])
         check(r.returncode == 0 and r.stdout == expected_body(16384), "the other client failed")
         srv.err.wait_for(r"connection \d+ reclaimed: write deadline")
         # Only now does the slow client read: what it gets ends short, without END_STREAM.
         body, ended = slow.read_data(1)
-        check(not ended and len(body) < 268435456, "the slow client got its whole body")
+        check(not ended and len(body) < 33554432, "the slow client got its whole body")
         slow.s.close()
         r = run(["curl", "-sSk", "--http2", "--fail", srv.url + "/bytes/1000"])
         check(r.returncode == 0 and r.stdout == expected_body(1000), "no service after reclaim")
@@ -262,7 +267,7 @@ def test_sigint_graceful(emitlab):
     the server exits 0 with the connection counted graceful."""
     size = 4 << 20
     with Server(emitlab, "--strategy", "gather+A1+A3", "--write-timeout", "20") as srv:
-        c = H2Client(srv.port)
+        c = H2Client(srv.port, strict_eof=True)
         c.get(1, "/bytes/%d" % size)
         head, ended = c.read_data(1, at_least=256 * 1024)
         check(not ended, "the body ended before SIGINT")
