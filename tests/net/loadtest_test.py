@@ -60,15 +60,22 @@ def test_smoke(emitlab):
 
 
 def test_interrupt(emitlab):
-    """SIGINT (Ctrl-C) while a server runs: exit 130, and the server is gone. The server is a
-    wrapper that names its PID (then becomes emitlab) on a FIFO the test blocks on."""
+    """SIGINT (Ctrl-C) while a server runs: exit 130, and the server is gone. The server runs
+    under a wrapper that names emitlab's PID on a FIFO once emitlab printed its readiness line;
+    the test blocks on that FIFO, so the server is listening when the signal comes."""
     with tempfile.TemporaryDirectory() as d:
         fifo = os.path.join(d, "pid")
         os.mkfifo(fifo)
         wrapper = os.path.join(d, "emitlab")
         with open(wrapper, "w") as f:
-            f.write('#!/bin/bash\ncase "$*" in *--stats-json*) echo $$ > %s ;; esac\n'
-                    'exec %s "$@"\n' % (fifo, emitlab))
+            f.write("""#!/bin/bash
+case "$*" in *--stats-json*) ;; *) exec %(emitlab)s "$@" ;; esac
+out=$(mktemp -u %(d)s/out.XXXXXX); mkfifo "$out"
+%(emitlab)s "$@" > "$out" &
+pid=$!
+{ read -r line; echo "$pid" > %(fifo)s; cat > /dev/null; } < "$out"
+wait "$pid"
+""" % {"emitlab": emitlab, "d": d, "fifo": fifo})
         os.chmod(wrapper, stat.S_IRWXU)
         env = dict(os.environ, EMITLAB=wrapper)
         p = subprocess.Popen(["bash", SCRIPT, "--rounds", "1", "--requests", "10000000", "--bodies", "3",
