@@ -262,10 +262,10 @@ def test_sigterm_under_load(emitlab):
 
 
 def test_sigint_graceful(emitlab):
-    """SIGINT with a 4 MiB response half sent: the client sees GOAWAY, the stream finish with
+    """SIGINT with a 2 MiB response partly read: the client sees GOAWAY, the stream finish with
     every byte, then close_notify (a clean TLS EOF; an EOF without it raises SSLEOFError), and
     the server exits 0 with the connection counted graceful."""
-    size = 4 << 20
+    size = 2 << 20
     with Server(emitlab, "--strategy", "gather+A1+A3", "--write-timeout", "20") as srv:
         c = H2Client(srv.port, strict_eof=True)
         c.get(1, "/bytes/%d" % size)
