@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include <cmath>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <utility>
@@ -54,6 +55,11 @@ Server::Server(ServeConfig config, std::ostream& out)
     write_file(config_.stats_json, "{}\n", &ok);
     if (!ok) throw NetError("bad --stats-json '" + config_.stats_json + "': cannot be written");
   }
+  // A write to a socket whose peer has gone (a reset that arrives in CLOSE_WAIT, as when h2load
+  // closes its connections at the end of a -D run) fails with EPIPE and, by default, kills the
+  // process with SIGPIPE before libuv can report the error. The error is what the connection
+  // needs (it closes as peer gone), so the signal is ignored for the whole process.
+  std::signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&loop_);
   uv_tcp_init(&loop_, &listener_);
   listener_.data = this;

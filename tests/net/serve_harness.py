@@ -132,13 +132,18 @@ MAX_WINDOW = (1 << 31) - 1
 
 
 class H2Client:
-    def __init__(self, port):
+    def __init__(self, port, strict_eof=False):
+        """strict_eof: an EOF without close_notify raises ssl.SSLEOFError (Python's default
+        reads it as a clean end)."""
         raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+        if strict_eof:
+            ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
         ctx.set_alpn_protocols(["h2"])
-        self.s = ctx.wrap_socket(raw, server_hostname="localhost")
+        self.s = ctx.wrap_socket(raw, server_hostname="localhost",
+                                 suppress_ragged_eofs=not strict_eof)
         assert self.s.selected_alpn_protocol() == "h2"
         self.buf = b""
         # Windows wide open, so the server sends as fast as the socket takes it.
