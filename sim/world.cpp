@@ -97,8 +97,8 @@ class World final : private ChoiceContext {
     }
     context_.emplace(WorldContext{scenario_, workload_, chooser_, scheduler_, tls_, counting_,
                                   shared_.get(), options_.observers, options_.keep_bytes,
-                                  options_.keep_bodies, options_.emitter_factory,
-                                  options_.progress});
+                                  options_.keep_bodies, options_.keep_history, stats_,
+                                  options_.emitter_factory, options_.progress});
     std::uint64_t first_id = 0;
     for (std::uint32_t c = 0; c < scenario_.workload.connections; ++c) {
       const std::uint32_t n = scenario_.requests_of(c);
@@ -179,6 +179,7 @@ class World final : private ChoiceContext {
 
   void collect(RunResult& r) {
     const std::string run_failure = r.failure;
+    r.stats = stats_;
     r.choices = chooser_.record();
     r.events = r.steps = scheduler_.events_run();
     r.virtual_ns = scheduler_.now();
@@ -236,6 +237,7 @@ class World final : private ChoiceContext {
   Chooser chooser_;
   Scheduler scheduler_;
   std::unique_ptr<ResponseObject, SharedFree> shared_;
+  RunStats stats_;
   std::optional<WorldContext> context_;
   std::vector<std::unique_ptr<ConnectionSlot>> slots_;
   static constexpr std::uint32_t kNoConnection = 0xFFFFFFFF;
