@@ -49,7 +49,9 @@ class World final : private ChoiceContext {
       : scenario_(scenario),
         options_(options),
         workload_(scenario_),
-        own_counting_(options.counting ? nullptr : std::make_unique<CountingAllocator>()),
+        own_counting_(options.counting ? nullptr
+                                       : std::make_unique<CountingAllocator>(CountingConfig{
+                                             .keep_pass_ledgers = options.keep_history})),
         counting_(options.counting ? *options.counting : *own_counting_),
         own_tls_(options.tls ? nullptr : std::make_unique<DeterministicTls>(scenario.seed)),
         tls_(options.tls ? *options.tls : *own_tls_),

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/counting_allocator.h"
 #include "sim/quantile_sketch.h"
 #include "sim/scenario.h"
 #include "sim/summary.h"
@@ -151,8 +152,7 @@ BOOST_AUTO_TEST_CASE(a_run_without_history_has_the_full_runs_hashes_counts_and_f
         last.push_back(st.last_byte_at - st.requested_at);
       }
       BOOST_TEST(first.size() == full.responses_verified);
-      const auto qa = sim::quantiles(allocs), qf = sim::quantiles(first),
-                 ql = sim::quantiles(last);
+      const auto qa = sim::quantiles(allocs), qf = sim::quantiles(first), ql = sim::quantiles(last);
       BOOST_TEST(a.emitter_allocs_per_pass_p99 == qa.p99);  // exact below 256
       BOOST_TEST(a.emitter_allocs_per_pass_mean == qa.mean);
       within_sketch_error(a.ttfb_ns.p50, qf.p50);
@@ -160,5 +160,30 @@ BOOST_AUTO_TEST_CASE(a_run_without_history_has_the_full_runs_hashes_counts_and_f
       within_sketch_error(a.ttlb_ns.p50, ql.p50);
       within_sketch_error(a.ttlb_ns.p99, ql.p99);
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_allocator_without_pass_ledgers_keeps_two_and_the_same_totals) {
+  const auto s = scenario(workload(300));
+  sim::CountingAllocator lean_alloc(sim::CountingConfig{.keep_pass_ledgers = false});
+  sim::CountingAllocator full_alloc;
+  sim::RunOptions o;
+  o.keep_history = false;
+  o.counting = &lean_alloc;
+  const auto lean = sim::run_world(s, o);
+  o.keep_history = true;
+  o.counting = &full_alloc;
+  const auto full = sim::run_world(s, o);
+  BOOST_TEST(lean.wire_sha256() == full.wire_sha256());
+  for (std::uint32_t c = 0; c < 2; ++c) {
+    BOOST_TEST(lean_alloc.passes(c).size() <= 2U);  // outside passes and the latest
+    BOOST_TEST(full_alloc.passes(c).size() > 100U);
+    const auto a = lean_alloc.for_connection(c), b = full_alloc.for_connection(c);
+    BOOST_TEST(a.allocations == b.allocations);
+    BOOST_TEST(a.frees == b.frees);
+    BOOST_TEST(a.bytes_allocated == b.bytes_allocated);
+    // The latest pass is the full ledger's latest.
+    const auto last = full_alloc.passes(c).back();
+    BOOST_TEST(lean_alloc.for_pass(c, last.pass).counts.allocations == last.counts.allocations);
   }
 }
