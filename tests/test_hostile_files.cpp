@@ -44,8 +44,8 @@ BOOST_AUTO_TEST_CASE(scope_files_are_read_strictly_and_bounded) {
     }
   }
   // A scope a full depth deep is still read.
-  const auto ok = sim::parse_scope(R"({"bound": 2, "scenario": {"workload": {"body": [1, 2]}}})",
-                                   "f.json");
+  const auto ok =
+      sim::parse_scope(R"({"bound": 2, "scenario": {"workload": {"body": [1, 2]}}})", "f.json");
   BOOST_TEST(ok.scope.has_value(), ok.error);
 }
 
