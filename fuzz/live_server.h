@@ -27,10 +27,11 @@ namespace emitlab::fuzz {
 struct LiveParams {
   std::string strategy = "drain";
   bool sync_completions = false;
-  std::size_t cipher_out_records = 0;  // 0..16 (0: the 64 KiB default)
-  std::size_t plaintext_ring = 32768;  // 4 KiB..64 KiB
-  std::size_t body_size = 3;           // every response's body, 0..70000
-  static constexpr std::size_t kBytes = 6;  // consumed from the input's front
+  std::size_t cipher_out_records = 0;                // 0..16 (0: the 64 KiB default)
+  std::size_t plaintext_ring = 32768;                // 4 KiB..64 KiB
+  std::size_t body_size = 3;                         // every response's body, 0..70000
+  static constexpr std::size_t kBytes = 6;           // consumed from the input's front
+  static constexpr std::size_t kStrategyCount = 12;  // the first byte picks one, modulo this
   static LiveParams draw(std::span<const std::uint8_t>& input);
 };
 

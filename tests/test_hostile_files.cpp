@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "sim/replay.h"
 #include "sim/scope.h"
 #include "tests/support/shell.h"
 
@@ -47,6 +48,19 @@ BOOST_AUTO_TEST_CASE(scope_files_are_read_strictly_and_bounded) {
   const auto ok =
       sim::parse_scope(R"({"bound": 2, "scenario": {"workload": {"body": [1, 2]}}})", "f.json");
   BOOST_TEST(ok.scope.has_value(), ok.error);
+}
+
+BOOST_AUTO_TEST_CASE(tokens_with_control_characters_or_without_end_are_one_short_line) {
+  for (const std::string& token :
+       {std::string("emitlab1.abc\x1b[2Jdef\nxyz"), "emitlab1." + std::string(100000, 'A'),
+        std::string(100000, '\x1b'), std::string("emitlab1.")}) {
+    const auto p = sim::decode(token);
+    BOOST_TEST(!p.token);
+    BOOST_TEST(p.error.find("bad replay token") == 0U, p.error);
+    BOOST_TEST(p.error.size() < 200U, p.error);
+    BOOST_TEST(p.error.find('\x1b') == std::string::npos, p.error);
+    BOOST_TEST(p.error.find('\n') == std::string::npos, p.error);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_cli_reads_files_only_up_to_their_limit) {
