@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "core/mutant.h"
 #include "core/strategy.h"
+#include "sim/json_reader.h"
 #include "sim/scope.h"
 #include "sim/sha256.h"
 
@@ -95,11 +96,11 @@ LoadedScope load_scope(const std::string& arg) {
     throw UsageError{"bad --scope '" + arg + "': neither a named scope (" + names +
                      ") nor a readable scope file"};
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = sim::parse_scope(text.str(), arg);
+  const sim::FileRead file = sim::read_text_file(arg, sim::kMaxScopeBytes);
+  if (!file.text) throw UsageError{"bad --scope '" + arg + "': " + file.error};
+  auto parsed = sim::parse_scope(*file.text, arg);
   if (!parsed.scope) throw UsageError{"bad --scope: " + parsed.error};
-  const std::string body = text.str();
+  const std::string& body = *file.text;
   const auto digest =
       sim::sha256(std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()));
   return {*parsed.scope, "sha256:" + sim::hex(digest)};

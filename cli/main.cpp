@@ -94,8 +94,9 @@ class Outputs {
 
 sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions options,
                                sim::RunResult* keep = nullptr, bool progress = true) {
-  options.keep_bytes = false;   // hashed as they pass; a 100 x 10,000 run keeps no streams
-  options.keep_bodies = false;  // verified as they arrive
+  options.keep_bytes = false;    // hashed as they pass; a 100 x 10,000 run keeps no streams
+  options.keep_bodies = false;   // verified as they arrive
+  options.keep_history = false;  // summarised from RunResult::stats as the run goes
   std::atomic<std::uint64_t> done{0};
   options.progress = &done;
   const double start = cpu_seconds();

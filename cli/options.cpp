@@ -5,6 +5,7 @@
 
 #include "core/byte_size.h"
 #include "core/mutant.h"
+#include "sim/json_reader.h"
 
 namespace emitlab::cli {
 namespace {
@@ -24,11 +25,10 @@ std::uint64_t size_flag(const std::string& flag, const std::string& text, std::u
 }
 
 sim::Scenario read_scenario_file(const std::string& path, const sim::Scenario& base) {
-  std::ifstream in(path);
-  if (!in) throw UsageError{"bad --scenario '" + path + "': cannot be read"};
-  std::ostringstream text;
-  text << in.rdbuf();
-  const auto parsed = sim::parse_scenario(text.str(), base);
+  // Bounded: --scenario /dev/zero stops at the limit instead of growing without end.
+  const sim::FileRead file = sim::read_text_file(path, sim::kMaxScenarioBytes);
+  if (!file.text) throw UsageError{"bad --scenario '" + path + "': " + file.error};
+  const auto parsed = sim::parse_scenario(*file.text, base);
   if (!parsed.scenario) throw UsageError{"bad --scenario '" + path + "': " + parsed.error};
   return *parsed.scenario;
 }

@@ -29,12 +29,15 @@ PeerWindow peer_window(WindowPolicy p) {
   return PeerWindow::Wide;
 }
 
-ConnectionConfig server_config(const Scenario& s, const EmitterFactory& factory) {
+ConnectionConfig server_config(const Scenario& s, const EmitterFactory& factory,
+                               bool keep_history) {
   ConnectionConfig c;
   c.strategy = s.strategy;
   c.emitter_factory = factory;
   c.mutant = s.mutant;
-  c.pass_history = kKeepAllPasses;  // results, traces and properties read every record
+  // Results, traces and properties read every record; without keep_history the world's
+  // RunStats sees each as it ends, and the last one (state_digest) is all the slot reads.
+  c.pass_history = keep_history ? kKeepAllPasses : 1;
   c.rings.cipher_out_records = s.rings.cipher_out_records;
   c.rings.plaintext_ring = s.rings.plaintext;
   c.rings.cipher_in_ring = s.rings.cipher_in;
@@ -63,6 +66,9 @@ ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
         p.floods = s.peer.floods();
         p.keep_bytes = world.keep_bytes;
         p.keep_bodies = world.keep_bodies;
+        p.keep_history = world.keep_history;
+        RunStats* stats = &world.stats;
+        p.on_stream_done = [stats](const StreamResult& r) { stats->on_stream_done(r); };
         const Scheduler* clock = &world.scheduler;
         p.clock = [clock] { return clock->now(); };
         if (!world.observers.empty()) {
@@ -149,9 +155,9 @@ void ConnectionSlot::start() {
   notify([&](WorldObserver& o) { o.on_connection_start(w_.scheduler.now(), index_); });
   try {
     const auto openssl_scope = charge_openssl();
-    server_ = std::make_unique<ServerConnection>(w_.tls.server_ctx(),
-                                                 server_config(w_.scenario, w_.emitter_factory),
-                                                 *this, *this, w_.counting.port(index_));
+    server_ = std::make_unique<ServerConnection>(
+        w_.tls.server_ctx(), server_config(w_.scenario, w_.emitter_factory, w_.keep_history), *this,
+        *this, w_.counting.port(index_));
   } catch (const std::exception& ex) {
     server_failure_ = std::string("server connection could not be set up: ") + ex.what();
     return;
@@ -182,6 +188,7 @@ void ConnectionSlot::on_pass_begin(std::uint64_t pass) {
 
 void ConnectionSlot::on_pass(const PassRecord& record) {
   pass_scope_.reset();  // what follows (observers, client input) is not the pass's work
+  w_.stats.on_pass(record);
   notify([&](WorldObserver& o) { o.on_pass_end(w_.scheduler.now(), index_, record); });
   // Client input that has arrived may reach the server between any two passes, including two
   // passes chained by synchronous completions.
@@ -569,7 +576,7 @@ std::uint64_t ConnectionSlot::state_digest(std::uint64_t now) const {
   }
   add(server.large_streams_pending());
   const PassRecord totals = server.totals();
-  add(totals.tls_records - std::min<std::uint64_t>(totals.tls_records, peer_.records().size()));
+  add(totals.tls_records - std::min<std::uint64_t>(totals.tls_records, peer_.record_count()));
   add(totals.ref_retains - totals.ref_releases);
   if (!server.passes().empty()) {
     const PassRecord& last = server.passes().back();

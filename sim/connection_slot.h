@@ -41,6 +41,8 @@ struct WorldContext {
   const std::vector<WorldObserver*>& observers;
   bool keep_bytes;
   bool keep_bodies;
+  bool keep_history;                      // RunOptions::keep_history
+  RunStats& stats;                        // the world's running statistics
   const EmitterFactory& emitter_factory;  // empty: core's make_emitter
   std::atomic<std::uint64_t>* progress;   // RunOptions::progress
 };

@@ -360,6 +360,16 @@ CountingAllocator::ConnectionLedger& CountingAllocator::ledger(std::uint32_t con
 CountingAllocator::PassLedger& CountingAllocator::pass_ledger(std::uint32_t connection,
                                                               std::uint64_t pass) {
   ConnectionLedger& l = ledger(connection);
+  if (!config_.keep_pass_ledgers) {
+    if (l.passes.size() < 2) l.passes.resize(2);
+    if (pass > l.latest_pass) {
+      l.latest_pass = pass;
+      l.passes[1] = PassLedger{};
+    }
+    PassLedger& p = pass == 0 ? l.passes[0] : pass == l.latest_pass ? l.passes[1] : forgotten_pass_;
+    p.seen = true;
+    return p;
+  }
   if (pass >= l.passes.size()) l.passes.resize(pass + 1);
   PassLedger& p = l.passes[pass];
   p.seen = true;
@@ -375,7 +385,13 @@ const CountingAllocator::ConnectionLedger* CountingAllocator::find_ledger(
 const CountingAllocator::PassLedger* CountingAllocator::find_pass(std::uint32_t connection,
                                                                   std::uint64_t pass) const {
   const ConnectionLedger* l = find_ledger(connection);
-  if (l == nullptr || pass >= l->passes.size() || !l->passes[pass].seen) return nullptr;
+  if (l == nullptr) return nullptr;
+  if (!config_.keep_pass_ledgers) {
+    if (l->passes.size() < 2 || (pass != 0 && pass != l->latest_pass)) return nullptr;
+    const PassLedger& p = l->passes[pass == 0 ? 0 : 1];
+    return p.seen ? &p : nullptr;
+  }
+  if (pass >= l->passes.size() || !l->passes[pass].seen) return nullptr;
   return &l->passes[pass];
 }
 
@@ -474,8 +490,9 @@ std::vector<PassCounts> CountingAllocator::passes(std::uint32_t connection) cons
   std::vector<PassCounts> out;
   const ConnectionLedger* l = find_ledger(connection);
   if (l == nullptr) return out;
-  for (std::uint64_t pass = 0; pass < l->passes.size(); ++pass) {
-    const PassLedger& p = l->passes[pass];
+  for (std::uint64_t i = 0; i < l->passes.size(); ++i) {
+    const std::uint64_t pass = config_.keep_pass_ledgers || i == 0 ? i : l->latest_pass;
+    const PassLedger& p = l->passes[i];
     if (p.seen) out.push_back({connection, pass, p.counts, p.frees_during});
   }
   return out;

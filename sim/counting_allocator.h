@@ -114,6 +114,11 @@ struct CountingConfig {
   // Freed blocks wait here (poisoned) before the real free; 0 frees at once. The newest block
   // always stays, even when it alone is larger.
   std::size_t quarantine_bytes = std::size_t{8} << 20;
+  // Keep the counts of every pass (for_pass, passes()). Off, a connection keeps those outside
+  // passes (pass 0) and of its latest pass only, so a long run's ledger does not grow with its
+  // passes (about 220 bytes each); earlier passes read as never seen, and a free charged to one
+  // of them counts in the connection's and owner's totals only.
+  bool keep_pass_ledgers = true;
 };
 
 class CountingAllocator {
@@ -232,7 +237,8 @@ class CountingAllocator {
     AllocCounts counts;
     std::array<AllocCounts, kAllocOwners> owners{};
     std::array<Row, kSiteRows> sites{};  // (owner, site), the site-less row of an owner last
-    std::vector<PassLedger> passes;      // indexed by pass
+    std::vector<PassLedger> passes;      // indexed by pass; else [pass 0, latest_pass]
+    std::uint64_t latest_pass = 0;       // without keep_pass_ledgers
   };
   static std::size_t site_row(AllocOwner owner, std::uint8_t site);
   ConnectionLedger& ledger(std::uint32_t connection);
@@ -241,6 +247,7 @@ class CountingAllocator {
   const PassLedger* find_pass(std::uint32_t connection, std::uint64_t pass) const;
 
   AllocCounts total_;
+  PassLedger forgotten_pass_;  // takes what is charged to a pass no longer kept
   std::map<std::uint32_t, ConnectionLedger> ledgers_;
 
   std::uint64_t violation_count_ = 0;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "sim/json_reader.h"
+
 namespace emitlab::sim {
 namespace {
 
@@ -119,14 +121,9 @@ std::optional<Decision> decision_named(std::string_view name) {
 ScopeParse parse_scope(std::string_view json_text, const std::string& origin) {
   using Json = nlohmann::json;
   auto fail = [&](const std::string& why) { return ScopeParse{std::nullopt, origin + ": " + why}; };
-  Json root;
-  try {
-    root = Json::parse(json_text);
-  } catch (const Json::parse_error& e) {
-    std::string what = e.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    return fail("not JSON: " + what);
-  }
+  JsonRead read = read_json(json_text, {kMaxScopeBytes, kMaxScopeDepth});
+  if (!read.json) return fail(read.error);
+  const Json& root = *read.json;
   if (!root.is_object()) return fail("expected a JSON object");
   Scope scope;
   scope.name = origin;
@@ -136,14 +133,14 @@ ScopeParse parse_scope(std::string_view json_text, const std::string& origin) {
       (key == "name" ? scope.name : scope.hazard) = value.get<std::string>();
     } else if (key == "bound") {
       if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 8) {
-        return fail("bad bound " + value.dump() + ": expected 0..8");
+        return fail("bad bound " + echo_json(value) + ": expected 0..8");
       }
       scope.bound = value.get<std::uint32_t>();
     } else if (key == "hold") {
       if (!value.is_array()) return fail("key 'hold' must be an array of decision labels");
       for (const auto& label : value) {
         const auto d = label.is_string() ? decision_named(label.get<std::string>()) : std::nullopt;
-        if (!d) return fail("bad hold entry " + label.dump() + ": expected a decision label");
+        if (!d) return fail("bad hold entry " + echo_json(label) + ": expected a decision label");
         scope.hold.push_back(*d);
       }
     } else if (key == "scenario") {

@@ -31,10 +31,17 @@ struct Scope {
 const std::vector<Scope>& named_scopes();
 const Scope* find_scope(std::string_view name);
 
+// A scope file holds one scenario under one key: the scenario's limits, one level deeper.
+inline constexpr std::size_t kMaxScopeBytes = kMaxScenarioBytes;
+inline constexpr std::size_t kMaxScopeDepth = kMaxScenarioDepth + 1;
+static_assert(kMaxScopeDepth > kMaxScenarioDepth, "a scope's scenario is read in full");
+
 struct ScopeParse {
   std::optional<Scope> scope;
   std::string error;  // one line
 };
+// Strict and bounded like scenarios (sim/json_reader.h): at most kMaxScopeBytes and
+// kMaxScopeDepth, no duplicate key, every number exact; never throws.
 // `origin` names the file in errors and is the scope's name when the file gives none.
 ScopeParse parse_scope(std::string_view json_text, const std::string& origin);
 std::optional<Decision> decision_named(std::string_view name);

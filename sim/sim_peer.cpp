@@ -302,9 +302,9 @@ std::size_t SimPeer::responses_failed() const {
 }
 
 bool SimPeer::close_notify_is_last() const {
-  if (!close_notify_received_ || !close_notify_record_ || records_.empty()) return false;
-  const RecordInfo& last = records_.back();
-  return *close_notify_record_ == records_.size() - 1 &&
+  if (!close_notify_received_ || !close_notify_record_ || record_count_ == 0) return false;
+  const RecordInfo& last = last_record_;
+  return *close_notify_record_ == record_count_ - 1 &&
          wire_size_ == last.offset + kTlsRecordHeader + last.length;
 }
 
@@ -458,7 +458,7 @@ void SimPeer::parse_records(std::span<const std::uint8_t> ciphertext) {
       record_body_left_ -= take;
       ciphertext = ciphertext.subspan(take);
       at += take;
-      if (record_body_left_ == 0) records_.push_back(pending_record_);
+      if (record_body_left_ == 0) add_record(pending_record_);
       continue;
     }
     record_header_[record_header_fill_++] = ciphertext.front();
@@ -469,7 +469,17 @@ void SimPeer::parse_records(std::span<const std::uint8_t> ciphertext) {
     const auto length = static_cast<std::uint16_t>((record_header_[3] << 8) | record_header_[4]);
     pending_record_ = {at - kTlsRecordHeader, record_header_[0], length};
     record_body_left_ = length;
-    if (length == 0) records_.push_back(pending_record_);
+    if (length == 0) add_record(pending_record_);
+  }
+}
+
+void SimPeer::add_record(const RecordInfo& record) {
+  ++record_count_;
+  last_record_ = record;
+  if (cfg_.keep_history) {
+    records_.push_back(record);
+  } else {
+    records_.assign(1, record);
   }
 }
 
@@ -827,7 +837,7 @@ void SimPeer::on_frame(const nghttp2_frame& frame, bool outbound) {
   const FrameInfo info{frame.hd.type, frame.hd.flags, frame.hd.stream_id, frame.hd.length};
   if (cfg_.on_frame) cfg_.on_frame(info, outbound);
   if (outbound) return;
-  frames_.push_back(info);
+  if (cfg_.keep_history) frames_.push_back(info);
   StreamResult* r = find_stream(frame.hd.stream_id);
   switch (frame.hd.type) {
     case NGHTTP2_SETTINGS:
@@ -895,6 +905,8 @@ void SimPeer::on_stream_close(std::int32_t stream_id, std::uint32_t error_code) 
     if (r->verified) ++verified_;
   }
   open_streams_.erase(it);
+  if (cfg_.on_stream_done) cfg_.on_stream_done(*r);
+  if (!cfg_.keep_history) streams_.erase(stream_id);  // r dangles from here
 }
 
 // For a stream given up by the peer (st.cancelled_by_us, or the peer's abort) only what
@@ -960,7 +972,7 @@ std::uint64_t SimPeer::state_digest() const {
   for (std::uint8_t b : app_hash_.digest()) add(b);
   add(outbound_.size());
   add(digest_bytes(outbound_));
-  add(records_.size());
+  add(record_count_);
   add(record_header_fill_);
   add(record_body_left_);
   add(tls_records_read_);

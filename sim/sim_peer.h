@@ -60,6 +60,8 @@ enum class PeerWindow : std::uint8_t {
   Withheld,  // credited only when the world calls release_window()
 };
 
+struct StreamResult;  // below: what the peer recorded of one stream
+
 struct FrameInfo {
   std::uint8_t type;
   std::uint8_t flags;
@@ -89,6 +91,12 @@ struct PeerConfig {
 
   bool keep_bytes = true;   // keep wire() and app_stream() (the digests are always computed)
   bool keep_bodies = true;  // keep each StreamResult's body (verification never needs it)
+  // Keep frames(), records() and every finished stream in streams(). Off, the peer keeps what
+  // is open (its open streams, the last record) and hands each finished stream to
+  // on_stream_done, so its memory does not grow with the number of requests.
+  bool keep_history = true;
+  // Every stream as it closes (verified, failed or cancelled by the peer), before it may go.
+  std::function<void(const StreamResult&)> on_stream_done;
   std::function<std::uint64_t()> clock;  // virtual time for the stream timestamps
   // Every frame the peer receives (outbound false) or sends (outbound true), in order.
   std::function<void(const FrameInfo&, bool outbound)> on_frame;
@@ -183,14 +191,18 @@ class SimPeer {
   std::size_t pings_outstanding() const { return pings_outstanding_.size(); }
   std::uint64_t window_updates_sent() const { return window_updates_sent_; }
 
-  const std::vector<std::uint8_t>& wire() const { return wire_; }      // all server ciphertext
-  const std::vector<RecordInfo>& records() const { return records_; }  // complete records of wire
+  const std::vector<std::uint8_t>& wire() const { return wire_; }  // all server ciphertext
+  // Complete records of wire (every one with keep_history; else at most the last).
+  const std::vector<RecordInfo>& records() const { return records_; }
+  std::uint64_t record_count() const { return record_count_; }  // complete records so far
   const std::vector<std::uint8_t>& app_stream() const { return app_stream_; }  // SSL_read output
   std::uint64_t wire_bytes() const { return wire_size_; }
   std::uint64_t app_bytes() const { return app_size_; }
   Digest wire_digest() const;  // SHA-256 of everything wire() would hold
   Digest app_digest() const;
-  const std::vector<FrameInfo>& frames() const { return frames_; }  // frames received, in order
+  // Frames received, in order (empty without keep_history).
+  const std::vector<FrameInfo>& frames() const { return frames_; }
+  // Every stream (without keep_history: the open ones and those the connection's end failed).
   const std::map<std::int32_t, StreamResult>& streams() const { return streams_; }
   bool goaway_received() const { return goaway_received_; }
   bool close_notify_received() const { return close_notify_received_; }
@@ -258,6 +270,9 @@ class SimPeer {
   std::vector<std::uint8_t> wire_;
   std::uint64_t wire_size_ = 0;
   std::vector<RecordInfo> records_;
+  std::uint64_t record_count_ = 0;
+  RecordInfo last_record_{};
+  void add_record(const RecordInfo& record);
   std::array<std::uint8_t, 5> record_header_{};  // the header being parsed across chunks
   std::size_t record_header_fill_ = 0;
   RecordInfo pending_record_{};

@@ -12,29 +12,10 @@ double ratio(double a, double b) {
   return b == 0 ? 0.0 : a / b;
 }
 
-void stream_times(const RunResult& run, Summary& s) {
-  std::vector<std::uint64_t> first;
-  std::vector<std::uint64_t> last;
-  for (const auto& st : run.streams) {
-    if (st.outcome != StreamOutcome::Verified) continue;
-    first.push_back(st.first_byte_at - st.requested_at);
-    last.push_back(st.last_byte_at - st.requested_at);
-  }
-  s.ttfb_ns = quantiles(std::move(first));
-  s.ttlb_ns = quantiles(std::move(last));
-}
-
-void pass_figures(const RunResult& run, Summary& s) {
-  std::vector<std::uint64_t> allocs;
-  allocs.reserve(run.passes.size());
-  for (const auto& p : run.passes) {
-    s.skipped_passes += p.skipped ? 1 : 0;
-    allocs.push_back(p.emitter_allocs());
-  }
-  const Quantiles q = quantiles(std::move(allocs));
-  s.emitter_allocs_per_pass_mean = q.mean;
-  s.emitter_allocs_per_pass_p99 = q.p99;
-  s.emitter_allocs_per_pass_max = q.max;
+// From the running statistics (sim/run_stats.h), so a run that kept no history has the same
+// figures: the means and maxima exact, p50 and p99 within the sketch's 1/128 above exact.
+Quantiles from_sketch(const QuantileSketch& q) {
+  return {q.mean(), q.quantile(0.50), q.quantile(0.99), q.max()};
 }
 
 }  // namespace
@@ -70,8 +51,12 @@ Summary summarize(const RunResult& run) {
   s.connections_failed = run.connections_failed;
   s.failure = run.failure;
   s.interrupted = run.interrupted;
-  s.passes = run.passes.size();
-  pass_figures(run, s);
+  s.passes = run.stats.passes;
+  s.skipped_passes = run.stats.skipped_passes;
+  const Quantiles allocs = from_sketch(run.stats.emitter_allocs_per_pass);
+  s.emitter_allocs_per_pass_mean = allocs.mean;
+  s.emitter_allocs_per_pass_p99 = allocs.p99;
+  s.emitter_allocs_per_pass_max = allocs.max;
   const double responses = static_cast<double>(run.responses_verified);
   s.passes_per_response = ratio(static_cast<double>(s.passes), responses);
   const PassRecord& t = run.totals;
@@ -110,7 +95,8 @@ Summary summarize(const RunResult& run) {
   s.wire_overhead_bytes = s.wire_bytes > s.app_bytes ? s.wire_bytes - s.app_bytes : 0;
   s.wire_overhead =
       ratio(static_cast<double>(s.wire_overhead_bytes), static_cast<double>(s.app_bytes));
-  stream_times(run, s);
+  s.ttfb_ns = from_sketch(run.stats.ttfb_ns);
+  s.ttlb_ns = from_sketch(run.stats.ttlb_ns);
   s.virtual_ns = run.virtual_ns;
   s.events = run.events;
   s.choices = run.choices.count;

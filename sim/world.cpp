@@ -49,7 +49,9 @@ class World final : private ChoiceContext {
       : scenario_(scenario),
         options_(options),
         workload_(scenario_),
-        own_counting_(options.counting ? nullptr : std::make_unique<CountingAllocator>()),
+        own_counting_(options.counting ? nullptr
+                                       : std::make_unique<CountingAllocator>(CountingConfig{
+                                             .keep_pass_ledgers = options.keep_history})),
         counting_(options.counting ? *options.counting : *own_counting_),
         own_tls_(options.tls ? nullptr : std::make_unique<DeterministicTls>(scenario.seed)),
         tls_(options.tls ? *options.tls : *own_tls_),
@@ -97,8 +99,8 @@ class World final : private ChoiceContext {
     }
     context_.emplace(WorldContext{scenario_, workload_, chooser_, scheduler_, tls_, counting_,
                                   shared_.get(), options_.observers, options_.keep_bytes,
-                                  options_.keep_bodies, options_.emitter_factory,
-                                  options_.progress});
+                                  options_.keep_bodies, options_.keep_history, stats_,
+                                  options_.emitter_factory, options_.progress});
     std::uint64_t first_id = 0;
     for (std::uint32_t c = 0; c < scenario_.workload.connections; ++c) {
       const std::uint32_t n = scenario_.requests_of(c);
@@ -179,6 +181,7 @@ class World final : private ChoiceContext {
 
   void collect(RunResult& r) {
     const std::string run_failure = r.failure;
+    r.stats = stats_;
     r.choices = chooser_.record();
     r.events = r.steps = scheduler_.events_run();
     r.virtual_ns = scheduler_.now();
@@ -236,6 +239,7 @@ class World final : private ChoiceContext {
   Chooser chooser_;
   Scheduler scheduler_;
   std::unique_ptr<ResponseObject, SharedFree> shared_;
+  RunStats stats_;
   std::optional<WorldContext> context_;
   std::vector<std::unique_ptr<ConnectionSlot>> slots_;
   static constexpr std::uint32_t kNoConnection = 0xFFFFFFFF;

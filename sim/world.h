@@ -23,6 +23,7 @@
 #include "core/pass_record.h"
 #include "core/strategy.h"
 #include "sim/choice.h"
+#include "sim/run_stats.h"
 #include "sim/scenario.h"
 #include "sim/sha256.h"
 #include "sim/sim_peer.h"
@@ -58,6 +59,11 @@ struct RunOptions {
   std::size_t keep_choices = Chooser::kDefaultKeep;  // longest choice list kept in the record
   bool keep_bytes = true;   // keep each connection's wire and application streams
   bool keep_bodies = true;  // keep each stream's body
+  // Keep every pass record, stream result, frame and TLS record in the result. Off, a run keeps
+  // only what is open (its streams, the last pass records of each connection) and the summary
+  // reads RunResult::stats, so memory does not grow with the number of requests or passes;
+  // hashes, counts and totals are the same either way.
+  bool keep_history = true;
   // Counting allocator of the run; null: the world makes its own. Its OpenSSL figures are
   // real only when the process installed the OpenSSL memory hooks (sim/openssl_mem.h).
   CountingAllocator* counting = nullptr;
@@ -141,6 +147,7 @@ struct RunResult {
   std::uint64_t events = 0;
   std::uint64_t virtual_ns = 0;
   AllocationFigures allocations;
+  RunStats stats;  // every pass and stream, kept or not
 
   // The whole run, in connection order (for one connection: exactly that connection's).
   std::vector<PassRecord> passes;
