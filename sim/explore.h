@@ -81,7 +81,7 @@ struct ExploreLimits {
 struct ScheduleVerdict {
   bool violation = false;
   std::string rule, detail;
-  std::string token;  // the replay token of the run
+  std::string token;  // the replay token of the run (needed for a violation only)
 };
 
 struct Deviation {
