@@ -20,7 +20,7 @@ struct CheckedRun {
   std::optional<Finding> finding;
   std::vector<std::vector<std::uint64_t>> writes;  // write submissions per connection
   AllocReport alloc;
-  std::string token;  // the world's replay token (`emitlab replay`)
+  std::string token;  // the world's replay token (`emitlab replay`); empty without options.token
   // "LABEL app_sha256=... wire_sha256=... choices=COUNT:DIGEST"
   std::string hashes() const;
 };
@@ -35,6 +35,9 @@ struct CheckOptions {
   sim::DeterministicTls* tls = nullptr;
   bool keep_bytes = true;
   bool keep_bodies = true;
+  // Encode the run's replay token (CheckedRun::token). The explorer turns it off and encodes
+  // one only for a violation: compressing a token is ~4% of a small schedule.
+  bool token = true;
   std::vector<sim::WorldObserver*> observers;  // besides the step checker
   // Called with the run's step checker before the run starts (the explorer reads its state).
   std::function<void(const StepChecker&)> watch_steps;

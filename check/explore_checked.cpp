@@ -1,6 +1,7 @@
 #include "check/explore_checked.h"
 
 #include "sim/deterministic_tls.h"
+#include "sim/replay.h"
 
 namespace emitlab::check {
 
@@ -19,6 +20,7 @@ sim::ExploreReport explore_checked(const ExploreRequest& request) {
     o.choices = &source;
     o.tls = &tls;
     o.keep_bytes = false;  // the rules read digests, records and bodies, not the streams
+    o.token = false;       // encoded below for a violation only
     o.watch_steps = [&source](const StepChecker& steps) {
       source.set_checker_state([&steps] { return steps.state_digest(); });
     };
@@ -28,8 +30,8 @@ sim::ExploreReport explore_checked(const ExploreRequest& request) {
       v.violation = true;
       v.rule = checked.finding->rule;
       v.detail = checked.finding->detail;
+      v.token = sim::encode(sim::token_of(checked.result));
     }
-    v.token = checked.token;
     return v;
   };
   sim::Explorer explorer(request.limits, run, request.poll);

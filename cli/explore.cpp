@@ -241,7 +241,12 @@ int cmd_explore(const CLI::App& cmd, const ExploreFlags& given) {
   const LoadedScope scope = load_scope(f.scope);
   auto parsed = parse_strategy(f.strategy);
   if (!parsed.spec) throw UsageError{parsed.error};
-  if (f.max_seconds < 0) throw UsageError{"bad --max-seconds: must be >= 0"};
+  if (!(f.max_seconds >= 0)) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", f.max_seconds);
+    throw UsageError{std::string("bad --max-seconds ") + shown +
+                     ": expected seconds >= 0 (0: no limit)"};
+  }
   sim::ExploreLimits limits = check::limits_of(scope.scope);
   if (cmd.count("--bound") > 0) {
     if (f.bound > sim::ExploreLimits::kMaxBound) {

@@ -5,22 +5,34 @@
 # process, and whether (after how many cases) the random property suite caught it with its
 # default budget (scripts/props_vs_mutants.sh).
 #
-# usage: scripts/teeth.sh [-b BUILD_DIR] [--no-props] [MUTANT...]
-#   -b BUILD_DIR  the build to run (default: build/release; needs emitlab and the props binaries)
-#   --no-props    leave the property suite's column empty (it is the slow part)
+# usage: scripts/teeth.sh [-b BUILD_DIR] [--no-props | --props-from FILE] [MUTANT...]
+#   -b BUILD_DIR       the build to run (default: build/release; needs emitlab and the props
+#                      binaries)
+#   --no-props         leave the property suite's column empty (it is the slow part)
+#   --props-from FILE  fill that column from the JSON lines of an earlier, real
+#                      scripts/props_vs_mutants.sh run (docs/zoo-props.jsonl) instead of
+#                      running the suite again (about 23 CPU minutes for every mutant)
 # Prints a Markdown table on stdout; exit 1 when the explorer misses a mutant or a replay does
 # not reproduce, 2 for bad arguments.
 set -euo pipefail
 
 build=build/release
 props=1
+props_from=""
 only=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -b) build="$2"; shift 2 ;;
     --no-props) props=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    -*) echo "teeth.sh: unknown flag '$1'; expected -b, --no-props" >&2; exit 2 ;;
+    --props-from)
+      props_from="${2:-}"
+      if [[ ! -r "$props_from" ]]; then
+        echo "teeth.sh: bad --props-from '$props_from': cannot be read" >&2
+        exit 2
+      fi
+      shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -*) echo "teeth.sh: unknown flag '$1'; expected -b, --no-props, --props-from" >&2; exit 2 ;;
     *) only+=("$1"); shift ;;
   esac
 done
@@ -69,7 +81,12 @@ while read -r name scope strategy bound; do
   [[ $rc -eq 1 && $replay_ok == yes ]] || status=1
   props_line=""
   if [[ $props -eq 1 ]]; then
-    props_line=$("$here/props_vs_mutants.sh" -b "$build" "$name" 2>/dev/null | python3 -c '
+    if [[ -n "$props_from" ]]; then
+      lines_of() { grep -F "\"mutant\":\"$name\"," "$props_from" || true; }
+    else
+      lines_of() { "$here/props_vs_mutants.sh" -b "$build" "$name" 2>/dev/null; }
+    fi
+    props_line=$(lines_of | python3 -c '
 import json, sys
 lines = [json.loads(l) for l in sys.stdin if l.strip()]
 caught = [l for l in lines if l["caught"]]

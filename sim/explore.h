@@ -35,13 +35,14 @@
 // (counted as pruned). The world's digest covers the server's TLS state, rings and write in
 // flight, nghttp2's streams and windows, the emitter's pins (the last pass's parked slice or
 // deferred frame) and hybrid's latch, the counters end-of-run rules compare (records made and
-// parsed, references taken and released, A1's growth), the link both ways with arrivals
-// relative to now, the peer's parse position and what it received (by digest), its streams,
-// windows and counters, and the pending events relative to now; the checker digest covers the
-// step rules' own state. Absolute virtual time is left out; so is the pass count. Soundness:
-// two runs with equal keys behave the same from that point on (the world is deterministic
-// between choices, and nothing outside the digest is read by the code that follows), and every
-// rule's verdict on the continuation depends only on what the digest covers, except the
+// parsed, references taken and released, A1's growth, which fixes the emitter's scratch: its
+// capacity doubles until the busiest pass fits, its contents are cleared every pass), the link
+// both ways with arrivals relative to now, the peer's parse position and what it received (by
+// digest), its streams, windows and counters, and the pending events relative to now; the checker
+// digest covers the step rules' own state. Absolute virtual time is left out; so is the pass count.
+// Soundness: two runs with equal keys behave the same from that point on (the world is
+// deterministic between choices, and nothing outside the digest is read by the code that follows),
+// and every rule's verdict on the continuation depends only on what the digest covers, except the
 // liveness bound, which compares absolute virtual times against a serial worst case doubled
 // (a margin no small scope comes near). A violation that is already determined when the key
 // repeats is visible in the first run of that prefix (its default continuation), which was run
@@ -81,7 +82,7 @@ struct ExploreLimits {
 struct ScheduleVerdict {
   bool violation = false;
   std::string rule, detail;
-  std::string token;  // the replay token of the run
+  std::string token;  // the replay token of the run (needed for a violation only)
 };
 
 struct Deviation {

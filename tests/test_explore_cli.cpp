@@ -53,6 +53,14 @@ BOOST_AUTO_TEST_CASE(exhausted_clean_exits_0_and_a_bound_exits_3) {
   BOOST_TEST(j["schedules"] == 3);
   BOOST_TEST(j["exhausted"] == false);
   BOOST_TEST(j["campaign"]["max_schedules"] == 3);
+  // A time bound: the explorer polls after every run, and any run outlasts a microsecond.
+  const auto timed =
+      shell(explore("--scope shutdown-inflight --bound 1 --max-seconds 0.000001 --json"));
+  BOOST_TEST(timed.status == 3, timed.out);
+  const auto t = line_of(timed.out);
+  BOOST_TEST(t["stopped_by"] == "max-seconds");
+  BOOST_TEST(t["schedules"] == 1);
+  BOOST_TEST(t["exhausted"] == false);
 }
 
 BOOST_AUTO_TEST_CASE(the_json_line_follows_the_campaign_schema) {
@@ -105,7 +113,7 @@ BOOST_AUTO_TEST_CASE(bad_input_is_one_line_and_exit_2) {
        {"--scope nosuch", "--scope shutdown-inflight --shard 3/3",
         "--scope shutdown-inflight --shard x", "--scope shutdown-inflight --bound 99",
         "--scope shutdown-inflight --strategy bogus", "--scope shutdown-inflight --mutant nosuch",
-        "--strategy gather"}) {
+        "--strategy gather", "--scope shutdown-inflight --max-seconds -1"}) {
     const auto r = shell(kNoShardEnv + kCli + " explore " + args + " 2>&1");
     BOOST_TEST_CONTEXT(args) {
       BOOST_TEST(r.status == 2, r.out);
