@@ -7,8 +7,6 @@
 namespace emitlab {
 namespace {
 
-constexpr std::size_t kFrameHeader = 9;
-
 void count_copy(PassRecord* rec, CopySite site, std::size_t bytes) {
   rec->copied[static_cast<std::size_t>(site)] += bytes;
 }
@@ -158,7 +156,7 @@ void GatherEmitter::flush(EmitContext& ctx) {
 }
 
 std::size_t GatherEmitter::worst_pass() const {
-  return spec_.cap - 1 + kFrameHeader + kStageSize;  // the cap rule: one frame past cap - 1
+  return gather_worst_pass(spec_.cap);
 }
 
 void GatherEmitter::end_pass() {

@@ -20,13 +20,14 @@
 #include "core/release_policy.h"
 #include "core/scratch_lifetime.h"
 #include "core/scratch_vector.h"
+#include "core/wire_limits.h"
 
 namespace emitlab {
 
 class GatherEmitter final : public Emitter, private EmitSink {
  public:
   static constexpr std::size_t kEmitBufferInline = 32768;
-  static constexpr std::size_t kStageSize = 16384;
+  static constexpr std::size_t kStageSize = kGatherStage;
   static constexpr std::size_t kGatherListInitial = 64;
 
   // `release` overrides the policy the spec implies (tests inject broken ones); `mutant` arms

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/wire_limits.h"
+
 namespace emitlab {
 namespace {
 
@@ -316,7 +318,7 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 65535},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 64 * 1024},
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 4096},
-      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, 16384},
+      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, kMaxFramePayload},
   }};
   if (nghttp2_submit_settings(raw, NGHTTP2_FLAG_NONE, settings.data(), settings.size()) != 0 ||
       nghttp2_session_set_local_window_size(raw, NGHTTP2_FLAG_NONE, 0, kConnectionWindow) != 0) {

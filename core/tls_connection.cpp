@@ -25,7 +25,7 @@ bool is_retry(int err) {
 }  // namespace
 
 std::size_t TlsRingConfig::cipher_out_bytes() const {
-  return cipher_out_records == 0 ? 65536 : cipher_out_records * kRecordSlot;
+  return cipher_out_records == 0 ? kDefaultCipherOut : cipher_out_records * kRecordSlot;
 }
 
 TlsConnection::TlsConnection(SSL_CTX* ctx, const TlsRingConfig& rings, Transport& transport,
@@ -88,7 +88,7 @@ int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::siz
   ERR_clear_error();
   const int r = SSL_write_ex(ssl_.get(), data, len, written);
   // With partial writes one call carries at most one record, which stays pending on WANT_WRITE.
-  retry_at_least_ = r == 1 ? 0 : std::min<std::size_t>(len, 16384);
+  retry_at_least_ = r == 1 ? 0 : std::min<std::size_t>(len, kMaxRecordPlaintext);
   if (r == 1 && record_ != nullptr && *written < kMaxRecordPlaintext) {
     // In the plaintext ring's case `data` is still counted as pending until the caller reads it.
     const std::size_t ring_after = plaintext_pending() - (direct ? 0 : *written);
@@ -152,7 +152,7 @@ void TlsConnection::advance() {
 }
 
 void TlsConnection::read_application_data() {
-  std::array<std::uint8_t, 16384> buf;
+  std::array<std::uint8_t, kMaxRecordPlaintext> buf;
   for (;;) {
     std::size_t got = 0;
     ERR_clear_error();

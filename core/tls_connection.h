@@ -17,12 +17,13 @@
 #include "core/ossl_handles.h"
 #include "core/pass_record.h"
 #include "core/transport.h"
+#include "core/wire_limits.h"
 
 namespace emitlab {
 
 struct TlsRingConfig {
-  static constexpr std::size_t kRecordSlot = 17408;  // one full record plus slack
-  std::size_t cipher_out_records = 0;                // 1..16; 0 selects the 64 KiB default
+  static constexpr std::size_t kRecordSlot = emitlab::kRecordSlot;
+  std::size_t cipher_out_records = 0;  // 1..kMaxCipherOutRecords; 0 selects kDefaultCipherOut
   std::size_t plaintext_ring = 32768;
   std::size_t cipher_in_ring = kRecordSlot;
   std::size_t cipher_out_bytes() const;
