@@ -14,9 +14,9 @@ namespace emitlab {
 }  // namespace emitlab
 
 // The expression is always evaluated exactly once, so it may carry a call whose result it checks.
-#define EMITLAB_ASSERT(expression)                                      \
-  do {                                                                  \
-    if (!(expression)) [[unlikely]] {                                   \
-      ::emitlab::assert_failed(#expression, __FILE__, __LINE__);        \
-    }                                                                   \
+#define EMITLAB_ASSERT(expression)                               \
+  do {                                                           \
+    if (!(expression)) [[unlikely]] {                            \
+      ::emitlab::assert_failed(#expression, __FILE__, __LINE__); \
+    }                                                            \
   } while (false)

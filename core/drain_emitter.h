@@ -18,6 +18,7 @@ class DrainEmitter final : public Emitter {
 
   void run_pass(EmitContext& ctx) override;
   bool holds_unsent_bytes() const override { return parked_.offset < parked_.length; }
+  std::string validate() const override;
 
  private:
   // Upstream http2_session_drain: parked remainder first, then mem_send slices. <0 on error.

@@ -41,6 +41,7 @@ class GatherEmitter final : public Emitter, private EmitSink {
   // nghttp2 holds a NO_COPY DATA frame this emitter refused at the cap: only a gather pass
   // may continue it (a drain pass would meet it with no sink and fail the session).
   bool holds_deferred_frame() const override { return deferred_stream_ != 0; }
+  std::string validate() const override;
 
  private:
   struct GatherEntry {

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 
+#include "core/failure.h"
 #include "core/invariants.h"
 #include "core/mutant.h"
 #include "core/ossl_handles.h"
@@ -76,7 +77,11 @@ class TlsConnection {
   std::uint64_t ignored_after_close() const { return ignored_after_close_; }
   bool failed() const { return state_ == State::Failed; }
   const std::string& error() const { return error_; }
+  // Why it failed (None while it has not); the first failure wins, as for error().
+  FailureKind failure_kind() const { return failure_kind_; }
+  // Fails the connection with kind Other (callers outside core) or with `kind`.
   void fail(std::string reason);
+  void fail(FailureKind kind, std::string reason);
 
   // Counts (SSL_write calls, records, submissions, parks, copies) go to this record.
   void attach(PassRecord* record) { record_ = record; }
@@ -86,6 +91,11 @@ class TlsConnection {
   // Records a broken rule and fails the connection.
   void violation(Rule rule, std::string detail);
   SSL* ssl() const { return ssl_.get(); }
+
+  // The connection's invariants, checked between calls (not from inside one): the first one
+  // broken, described, or empty when all hold. Cheap (a few BIO queries): a test or the
+  // explorer may call it after every step.
+  std::string validate() const;
 
  private:
   static void on_ssl_message(int write_p, int version, int content_type, const void* buf,
@@ -116,6 +126,8 @@ class TlsConnection {
   PassRecord* record_ = nullptr;
   InvariantLog* log_ = nullptr;
   std::size_t retry_at_least_ = 0;  // after WANT_WRITE: the record OpenSSL holds pending
+  std::size_t plaintext_ring_ = 0;  // the plaintext ring's size, for validate()
+  FailureKind failure_kind_ = FailureKind::None;
   Mutant mutant_ = Mutant::None;
 };
 
