@@ -123,12 +123,10 @@ BOOST_AUTO_TEST_CASE(gather_takes_a_reference_per_slice_and_gathers_entries) {
 BOOST_AUTO_TEST_CASE(hybrid_drains_small_bodies_and_gathers_large_ones) {
   const Run small = run("hybrid", 4, 100);
   healthy(small, 4);
-  BOOST_TEST(count_if(small, [](const PassRecord& p) { return p.kind == PassKind::Gather; }) ==
-             0U);
+  BOOST_TEST(count_if(small, [](const PassRecord& p) { return p.kind == PassKind::Gather; }) == 0U);
   const Run large = run("hybrid", 4, 40000);
   healthy(large, 4);
-  BOOST_TEST(count_if(large, [](const PassRecord& p) { return p.kind == PassKind::Gather; }) >
-             0U);
+  BOOST_TEST(count_if(large, [](const PassRecord& p) { return p.kind == PassKind::Gather; }) > 0U);
   BOOST_TEST(count_if(large, [](const PassRecord& p) { return p.latch_counter > 0; }) > 0U);
   BOOST_TEST(large.latch_at_end == 0U);  // every latch undone at stream close
 }

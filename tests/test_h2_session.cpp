@@ -65,8 +65,7 @@ class Client {
       return nghttp2_nv{(std::uint8_t*)n.data(), (std::uint8_t*)v.data(), n.size(), v.size(),
                         NGHTTP2_NV_FLAG_NONE};
     };
-    const nghttp2_nv nva[] = {nv(method, get), nv(scheme, https), nv(authority, host),
-                              nv(p, path)};
+    const nghttp2_nv nva[] = {nv(method, get), nv(scheme, https), nv(authority, host), nv(p, path)};
     return nghttp2_submit_request(session_.get(), nullptr, nva, 4, nullptr, nullptr);
   }
   std::vector<std::uint8_t> take() {
@@ -101,10 +100,10 @@ std::vector<std::uint8_t> server_output(H2ServerSession& s) {
 ResponseRef body_of(std::size_t n, char c = 'x') {
   ResponseObject::Spec spec;
   spec.body_size = n;
-  return ResponseRef(ResponseObject::create(system_allocator(), std::move(spec),
-                                            [c](std::span<std::uint8_t> out) {
-                                              for (auto& b : out) b = static_cast<std::uint8_t>(c);
-                                            }));
+  return ResponseRef(
+      ResponseObject::create(system_allocator(), std::move(spec), [c](std::span<std::uint8_t> out) {
+        for (auto& b : out) b = static_cast<std::uint8_t>(c);
+      }));
 }
 
 struct Pair {

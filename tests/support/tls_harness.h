@@ -134,7 +134,8 @@ class TlsHarness final : public Transport, public TlsListener {
 
 inline std::vector<std::uint8_t> pattern(std::size_t n) {
   std::vector<std::uint8_t> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>('a' + (i * 7 + i / 251) % 26);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::uint8_t>('a' + (i * 7 + i / 251) % 26);
   return v;
 }
 inline std::string as_text(const std::vector<std::uint8_t>& v) {
