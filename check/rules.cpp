@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/invariants.h"
+#include "core/wire_limits.h"
 #include "sim/prng.h"
 #include "sim/workload.h"
 
@@ -15,7 +16,6 @@ using sim::ConnectionResult;
 using sim::RunResult;
 using sim::Scenario;
 
-constexpr std::uint64_t kMaxFrame = 16384 + 9;        // a full DATA frame with its header
 constexpr std::uint32_t kGatherListsRetained = 2048;  // below it A1 keeps every list (A1 bounds)
 
 std::string str(std::uint64_t v) {
@@ -338,10 +338,10 @@ void StepChecker::on_pass_end(std::uint64_t t, std::uint32_t c, const PassRecord
 void StepChecker::check_pass(std::uint32_t c, const PassRecord& r) {
   const StrategySpec& spec = scenario_.strategy;
   const std::string pass = "pass " + str(r.index) + " (" + std::string(to_string(r.kind)) + ")";
-  if (r.kind == PassKind::Gather && !r.skipped && r.bytes > spec.cap - 1 + kMaxFrame) {
+  if (r.kind == PassKind::Gather && !r.skipped && r.bytes > gather_worst_pass(spec.cap)) {
     report(c, now_, "cap_rule",
            pass + " carried " + str(r.bytes) + " bytes, the rule allows " +
-               str(spec.cap - 1 + kMaxFrame));
+               str(gather_worst_pass(spec.cap)));
   }
   const bool hybrid = spec.base == StrategyBase::Hybrid;
   if (r.latch_counter != r.latched_open || (!hybrid && r.latch_counter != 0)) {
@@ -525,7 +525,7 @@ AllocReport alloc_report(const RunResult& run, const sim::CountingAllocator& cou
 namespace {
 
 constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
-constexpr std::uint64_t kWireOverhead = 22;  // a TLS 1.3 record's bytes besides its plaintext
+constexpr std::uint64_t kWireOverhead = kTls13RecordOverhead;
 
 struct Work {
   std::uint64_t bytes;   // everything the server sends on the connection, generously
@@ -536,9 +536,10 @@ struct Work {
 Work work_of(const Scenario& s, std::uint32_t connection) {
   const std::uint64_t n = s.requests_of(connection);
   // Per response: the body in full frames and records, headers, trailers and the echoed digest.
-  const std::uint64_t per_response = s.workload.body.max + s.workload.body.max / 16384 * 40 + 4096;
+  const std::uint64_t per_response =
+      s.workload.body.max + s.workload.body.max / kMaxFramePayload * 40 + 4096;
   Work w{};
-  w.bytes = n * per_response + 16384;  // the handshake, SETTINGS, PINGs, GOAWAY
+  w.bytes = n * per_response + kMaxRecordPlaintext;  // the handshake, SETTINGS, PINGs, GOAWAY
   w.writes = w.bytes / kWireOverhead + 4 * n + 64;
   w.reads = w.writes + w.bytes / std::max<std::uint64_t>(1, s.link.read_chunk.min);
   return w;

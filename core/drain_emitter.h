@@ -8,15 +8,17 @@
 #include <cstdint>
 
 #include "core/emitter.h"
+#include "core/wire_limits.h"
 
 namespace emitlab {
 
 class DrainEmitter final : public Emitter {
  public:
-  static constexpr std::size_t kBufferSize = 16384 + 9 + 256;
+  static constexpr std::size_t kBufferSize = kDrainBuffer;
 
   void run_pass(EmitContext& ctx) override;
   bool holds_unsent_bytes() const override { return parked_.offset < parked_.length; }
+  std::string validate() const override;
 
  private:
   // Upstream http2_session_drain: parked remainder first, then mem_send slices. <0 on error.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "core/allocator.h"
 #include "core/h2_session.h"
@@ -37,6 +38,8 @@ class Emitter {
   virtual bool holds_deferred_frame() const { return false; }
   // The connection is going away: return retained scratch to the allocator.
   virtual void release_scratch() {}
+  // The first broken invariant of the emitter between passes, or empty (cheap: per step).
+  virtual std::string validate() const { return {}; }
 };
 
 // `mutant`: the bug zoo's emitter fault points (core/mutant.h), None in production.

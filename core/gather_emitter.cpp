@@ -1,13 +1,13 @@
 #include "core/gather_emitter.h"
 
+#include "core/assert.h"
+
 #include <cstring>
 #include <new>
 #include <string>
 
 namespace emitlab {
 namespace {
-
-constexpr std::size_t kFrameHeader = 9;
 
 void count_copy(PassRecord* rec, CopySite site, std::size_t bytes) {
   rec->copied[static_cast<std::size_t>(site)] += bytes;
@@ -38,6 +38,7 @@ void GatherEmitter::release_scratch() {
 }
 
 void GatherEmitter::run_pass(EmitContext& ctx) {
+  EMITLAB_ASSERT(record_ == nullptr && entries_.empty() && emit_length_ == 0);
   ctx.record.kind = PassKind::Gather;
   // Entry gate: earlier plaintext goes first, and a write in flight means the completion
   // will run the next pass.
@@ -52,13 +53,14 @@ void GatherEmitter::run_pass(EmitContext& ctx) {
   const int rv = nghttp2_session_send(ctx.session.raw());
   ctx.session.attach_sink(nullptr);
   if (rv != 0) {
-    ctx.tls.fail("nghttp2_session_send failed: " + std::string(nghttp2_strerror(rv)));
+    ctx.tls.fail(FailureKind::Nghttp2,
+                 "nghttp2_session_send failed: " + std::string(nghttp2_strerror(rv)));
   } else {
     try {
       flush(ctx);
     } catch (const std::bad_alloc&) {
-      ctx.tls.fail("allocation of the heap stage failed in pass " +
-                   std::to_string(ctx.record.index));
+      ctx.tls.fail(FailureKind::Allocation, "allocation of the heap stage failed in pass " +
+                                                std::to_string(ctx.record.index));
     }
   }
   end_pass();  // references and scratch are returned whatever happened above
@@ -119,6 +121,8 @@ void GatherEmitter::append_bytes(std::span<const std::uint8_t> bytes) {
     count_copy(record_, CopySite::EmitBuffer,
                emit_heap_.reserve(needed, emit_length_, kEmitBufferInline * 2));
   }
+  EMITLAB_ASSERT(emit_length_ + bytes.size() <=
+                 (emit_heap_.capacity() > 0 ? emit_heap_.capacity() : kEmitBufferInline));
   std::memcpy(emit_buffer() + emit_length_, bytes.data(), bytes.size());
   count_copy(record_, CopySite::EmitBuffer, bytes.size());
   if (!entries_.empty() && entries_.back().body == nullptr &&
@@ -144,6 +148,8 @@ void GatherEmitter::flush(EmitContext& ctx) {
   }
   std::size_t total = 0;
   for (const auto& e : entries_.items()) total += e.length;
+  // Every byte counted against the cap is in the list (a refused append added nothing).
+  EMITLAB_ASSERT(total == appended_);
   const bool on_heap = total > kStageSize;
   // Per pass the heap stage is exactly the pass; reused, it is sized once for the worst pass.
   if (on_heap) heap_stage_.reserve(total, 0, lifetime_.reuse() ? worst_pass() : total);
@@ -153,12 +159,13 @@ void GatherEmitter::flush(EmitContext& ctx) {
     std::memcpy(out + at, source(e), e.length);
     at += e.length;
   }
+  EMITLAB_ASSERT(at == total && (on_heap ? heap_stage_.capacity() : kStageSize) >= total);
   count_copy(&ctx.record, on_heap ? CopySite::HeapStage : CopySite::Stage, total);
   ctx.tls.write_direct({out, total});
 }
 
 std::size_t GatherEmitter::worst_pass() const {
-  return spec_.cap - 1 + kFrameHeader + kStageSize;  // the cap rule: one frame past cap - 1
+  return gather_worst_pass(spec_.cap);
 }
 
 void GatherEmitter::end_pass() {
@@ -168,6 +175,22 @@ void GatherEmitter::end_pass() {
   emit_heap_.end_pass(lifetime_);
   heap_stage_.end_pass(lifetime_);
   emit_length_ = 0;
+}
+
+std::string GatherEmitter::validate() const {
+  if (record_ != nullptr) return "gather's pass record is still attached between passes";
+  if (!entries_.empty() || emit_length_ != 0) return "gather's list is not empty between passes";
+  if (deferred_stream_ < 0) return "gather deferred a negative stream id";
+  if (!lifetime_.reuse() &&
+      (entries_.capacity() != 0 || emit_heap_.capacity() != 0 || heap_stage_.capacity() != 0)) {
+    return "gather without A1 kept scratch past its pass";
+  }
+  if (entries_.capacity() > ScratchLifetime::kRetainEntries ||
+      emit_heap_.capacity() > ScratchLifetime::kRetainBytes ||
+      heap_stage_.capacity() > ScratchLifetime::kRetainBytes) {
+    return "gather kept scratch above A1's bounds";
+  }
+  return release_->validate();
 }
 
 }  // namespace emitlab

@@ -20,13 +20,14 @@
 #include "core/release_policy.h"
 #include "core/scratch_lifetime.h"
 #include "core/scratch_vector.h"
+#include "core/wire_limits.h"
 
 namespace emitlab {
 
 class GatherEmitter final : public Emitter, private EmitSink {
  public:
   static constexpr std::size_t kEmitBufferInline = 32768;
-  static constexpr std::size_t kStageSize = 16384;
+  static constexpr std::size_t kStageSize = kGatherStage;
   static constexpr std::size_t kGatherListInitial = 64;
 
   // `release` overrides the policy the spec implies (tests inject broken ones); `mutant` arms
@@ -40,6 +41,7 @@ class GatherEmitter final : public Emitter, private EmitSink {
   // nghttp2 holds a NO_COPY DATA frame this emitter refused at the cap: only a gather pass
   // may continue it (a drain pass would meet it with no sink and fail the session).
   bool holds_deferred_frame() const override { return deferred_stream_ != 0; }
+  std::string validate() const override;
 
  private:
   struct GatherEntry {

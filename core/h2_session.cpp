@@ -7,6 +7,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/assert.h"
+#include "core/wire_limits.h"
+
 namespace emitlab {
 namespace {
 
@@ -47,7 +50,9 @@ struct H2ServerSession::Callbacks {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     auto stream = std::make_unique<ServerStream>();
     stream->id = frame->hd.stream_id;
-    nghttp2_session_set_stream_user_data(s.session_.get(), stream->id, stream.get());
+    // nghttp2 has just opened the stream it reports: it exists.
+    EMITLAB_ASSERT(
+        nghttp2_session_set_stream_user_data(s.session_.get(), stream->id, stream.get()) == 0);
     s.streams_[stream->id] = std::move(stream);
     return 0;
   }
@@ -127,7 +132,8 @@ struct H2ServerSession::Callbacks {
   static int on_data_chunk_recv(nghttp2_session* session, std::uint8_t, std::int32_t stream_id,
                                 const std::uint8_t*, std::size_t len, void* ud) {
     CallbackScope scope(self(ud).callback_depth_);
-    nghttp2_session_consume(session, stream_id, len);  // manual window consume, as upstream
+    // Manual window consume, as upstream; it fails only on a bad argument or automatic windows.
+    EMITLAB_ASSERT(nghttp2_session_consume(session, stream_id, len) == 0);
     return 0;
   }
 
@@ -279,7 +285,7 @@ nghttp2_mem H2ServerSession::counting_mem(H2ServerSession* self) {
 H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator, Mutant mutant)
     : listener_(&listener), mutant_(mutant), mem_route_{&allocator, nullptr} {
   nghttp2_session_callbacks* raw_cbs = nullptr;
-  nghttp2_session_callbacks_new(&raw_cbs);
+  EMITLAB_ASSERT(nghttp2_session_callbacks_new(&raw_cbs) == 0);  // libc's malloc, not the port
   NgCallbacksPtr cbs(raw_cbs);
   nghttp2_session_callbacks_set_on_begin_headers_callback(raw_cbs, &Callbacks::on_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(raw_cbs, &Callbacks::on_header);
@@ -292,7 +298,7 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
   nghttp2_session_callbacks_set_send_data_callback(raw_cbs, &Callbacks::send_data);
 
   nghttp2_option* raw_opt = nullptr;
-  nghttp2_option_new(&raw_opt);
+  EMITLAB_ASSERT(nghttp2_option_new(&raw_opt) == 0);
   NgOptionPtr opt(raw_opt);
   nghttp2_option_set_max_settings(raw_opt, 32);
   nghttp2_option_set_max_outbound_ack(raw_opt, FloodLimits::kMaxOutboundAck);
@@ -316,7 +322,7 @@ H2ServerSession::H2ServerSession(SessionListener& listener, Allocator& allocator
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 65535},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 64 * 1024},
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 4096},
-      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, 16384},
+      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, kMaxFramePayload},
   }};
   if (nghttp2_submit_settings(raw, NGHTTP2_FLAG_NONE, settings.data(), settings.size()) != 0 ||
       nghttp2_session_set_local_window_size(raw, NGHTTP2_FLAG_NONE, 0, kConnectionWindow) != 0) {
@@ -464,7 +470,8 @@ bool H2ServerSession::end_body(std::int32_t stream_id) {
 void H2ServerSession::resume_if_deferred(ServerStream& st) {
   if (st.deferred) {
     st.deferred = false;
-    nghttp2_session_resume_data(session_.get(), st.id);
+    // The stream is open (a closed one left streams_) and its data is deferred: resume holds.
+    EMITLAB_ASSERT(nghttp2_session_resume_data(session_.get(), st.id) == 0);
   }
   listener_->request_emit();
 }
@@ -505,6 +512,35 @@ bool H2ServerSession::want_write() const {
 }
 bool H2ServerSession::want_read() const {
   return nghttp2_session_want_read(session_.get()) != 0;
+}
+
+std::string H2ServerSession::validate() const {
+  if (callback_depth_ != 0) return "validate() called from inside an nghttp2 callback";
+  if (sink_ != nullptr) return "an emit sink is still attached between passes";
+  if (mem_route_.record != record_) return "nghttp2's allocations go to another pass record";
+  if (streams_reset_ > streams_closed_) return "more streams reset than closed";
+  if (goaway_queued_ && flood_ == Flood::None) return "ENHANCE_YOUR_CALM queued with no flood";
+  if (flood_ != Flood::None && error_.empty()) return "a flood without an error";
+  for (const auto& [id, st] : streams_) {
+    const std::string at = "stream " + std::to_string(id) + ": ";
+    if (st == nullptr || st->id != id) return at + "keyed under another id";
+    if (id <= 0 || id % 2 == 0) return at + "not a client-initiated stream id";
+    if (st->responded != static_cast<bool>(st->response)) return at + "responded without a body";
+    if (st->responded && !st->streaming && st->body_offset > st->response->body().size()) {
+      return at + "body offset past the body";
+    }
+    if (st->chunks.empty() ? st->chunk_offset != 0
+                           : st->chunk_offset >= st->chunks.front()->body().size()) {
+      return at + "chunk offset outside the front chunk";
+    }
+    if (st->emitter_ref != nullptr && !st->emitter_ref_taken) {
+      return at + "an emitter reference that was never taken";
+    }
+    if (!st->streaming && (st->deferred || !st->chunks.empty())) {
+      return at + "streaming state on a whole-body stream";
+    }
+  }
+  return {};
 }
 
 }  // namespace emitlab

@@ -121,7 +121,6 @@ class H2ServerSession {
   bool want_read() const;
   nghttp2_session* raw() const { return session_.get(); }
   void attach_sink(EmitSink* sink) { sink_ = sink; }
-  bool sink_attached() const { return sink_ != nullptr; }
   void attach(PassRecord* record) { record_ = mem_route_.record = record; }
   // Where nghttp2's allocations go and which pass they are charged to.
   struct MemRoute {
@@ -137,6 +136,10 @@ class H2ServerSession {
   std::uint64_t streams_closed() const { return streams_closed_; }
   std::uint64_t streams_reset() const { return streams_reset_; }
   ServerStream* find(std::int32_t stream_id);
+  // The session's invariants between calls (no callback running, no sink attached, each stream
+  // consistent with its key and its body): the first one broken, or empty. Linear in the open
+  // streams, with no nghttp2 call: cheap enough for every step.
+  std::string validate() const;
 
  private:
   struct Callbacks;

@@ -21,4 +21,13 @@ void HybridEmitter::run_pass(EmitContext& ctx) {
   }
 }
 
+std::string HybridEmitter::validate() const {
+  if (in_gather_pass_) return "hybrid is still inside a gather pass between passes";
+  if (drain_.holds_unsent_bytes() && gather_.holds_deferred_frame()) {
+    return "hybrid holds drain's parked slice and gather's deferred frame at once";
+  }
+  std::string why = drain_.validate();
+  return why.empty() ? gather_.validate() : why;
+}
+
 }  // namespace emitlab

@@ -28,6 +28,7 @@ class HybridEmitter final : public Emitter {
   bool holds_unsent_bytes() const override { return drain_.holds_unsent_bytes(); }
   bool holds_deferred_frame() const override { return gather_.holds_deferred_frame(); }
   void release_scratch() override { gather_.release_scratch(); }
+  std::string validate() const override;
 
  private:
   DrainEmitter drain_;

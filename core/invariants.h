@@ -1,6 +1,6 @@
-// Safety rules the real code checks as it runs (fact sheet §4, P2..P10), armed everywhere: a
-// violation is recorded with the pass it happened in and fails the connection, so a run can
-// never count a stream as delivered past one.
+// Safety rules the real code checks as it runs (P2..P10, numbered as in the README's table of
+// invariants), armed everywhere: a violation is recorded with the pass it happened in and fails
+// the connection, so a run can never count a stream as delivered past one.
 #pragma once
 
 #include <cstdint>

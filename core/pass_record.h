@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/wire_limits.h"
+
 namespace emitlab {
 
 // Where the emitter's own heap allocations come from.
@@ -30,9 +32,6 @@ std::string_view to_string(CopySite site);
 
 enum class PassKind : std::uint8_t { Drain, Gather };
 std::string_view to_string(PassKind kind);
-
-// The most plaintext one TLS record carries.
-inline constexpr std::size_t kMaxRecordPlaintext = 16384;
 
 struct PassRecord {
   std::uint64_t index = 0;

@@ -36,6 +36,11 @@ class PerSliceRelease final : public ReleasePolicy {
     after_flush(nullptr);
     refs_.release();
   }
+  std::string validate() const override {
+    if (!refs_.empty()) return "per-slice references still held after the flush";
+    if (refs_.capacity() > ScratchLifetime::kRetainRefs) return "reference list above A1's bound";
+    return {};
+  }
 
  private:
   ScratchVector<ResponseObject*> refs_;
@@ -73,6 +78,9 @@ class AtCloseRelease final : public ReleasePolicy {
   }
   void end_pass(const ScratchLifetime&) override {}
   void release_all() override { after_flush(nullptr); }
+  std::string validate() const override {
+    return queue_ == nullptr ? std::string() : "A3 releases still queued after the flush";
+  }
 
  private:
   ResponseObject* queue_ = nullptr;  // intrusive: closing a stream never allocates

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "core/h2_session.h"
 #include "core/mutant.h"
@@ -29,6 +30,8 @@ class ReleasePolicy {
   virtual void end_pass(const ScratchLifetime& lifetime) = 0;
   // The connection is closing: drop everything still held and return the scratch.
   virtual void release_all() = 0;
+  // Between passes nothing is held for a flush: the first broken invariant, or empty.
+  virtual std::string validate() const { return {}; }
 };
 
 // `mutant` arms the policies' fault points (core/mutant.h), None in production.

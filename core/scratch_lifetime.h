@@ -9,6 +9,8 @@
 
 #include "core/allocator.h"
 #include "core/scratch_vector.h"
+#include "core/strategy.h"
+#include "core/wire_limits.h"
 
 namespace emitlab {
 
@@ -17,7 +19,9 @@ class ScratchLifetime {
   // Retention bounds for reused scratch; larger capacity is returned at the end of the pass.
   static constexpr std::size_t kRetainEntries = 4096;
   static constexpr std::size_t kRetainRefs = 2048;
-  static constexpr std::size_t kRetainBytes = 256 * 1024 + 16393;
+  // The heap buffers keep up to one worst pass at the largest cap.
+  static constexpr std::size_t kRetainBytes = StrategySpec::kMaxCap + kMaxFrame;
+  static_assert(kRetainBytes > gather_worst_pass(StrategySpec::kMaxCap));
 
   explicit ScratchLifetime(bool reuse) : reuse_(reuse) {}
   bool reuse() const { return reuse_; }

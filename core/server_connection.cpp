@@ -1,5 +1,7 @@
 #include "core/server_connection.h"
 
+#include "core/assert.h"
+
 #include <algorithm>
 #include <new>
 #include <stdexcept>
@@ -140,7 +142,8 @@ void ServerConnection::shutdown() {
 }
 
 void ServerConnection::on_transport_closed(std::string_view reason) {
-  if (!failed() && !closed()) tls_.fail("transport closed: " + std::string(reason));
+  if (!failed() && !closed())
+    tls_.fail(FailureKind::Transport, "transport closed: " + std::string(reason));
   emit_scheduled_ = false;
   release_streams_and_scratch();
 }
@@ -167,6 +170,7 @@ void ServerConnection::close_if_session_over() {
 
 void ServerConnection::run_pass() {
   if (tls_.state() != TlsConnection::State::Established) return;
+  EMITLAB_ASSERT(current_ == &outside_);  // passes never nest
   trim_history();
   PassRecord& record = passes_.emplace_back();
   record.index = ++pass_count_;
@@ -180,13 +184,15 @@ void ServerConnection::run_pass() {
     emitter_->run_pass(ctx);
   } catch (const std::bad_alloc&) {
     session_->attach_sink(nullptr);
-    tls_.fail("allocation failed in emit pass " + std::to_string(record.index));
+    tls_.fail(FailureKind::Allocation,
+              "allocation failed in emit pass " + std::to_string(record.index));
   }
   record.drain_slice_parked = emitter_->holds_unsent_bytes();
   record.gather_frame_deferred = emitter_->holds_deferred_frame();
   record.latch_counter = large_streams_pending_;
   record.latched_open = session_->latched_open_streams();
   attach(&outside_);
+  EMITLAB_ASSERT(record.index == pass_count_);
   pass_sums_ += record;
   if (observer_) observer_(record);
 }
@@ -254,6 +260,22 @@ void ServerConnection::on_stream_close(ServerStream& stream, std::uint32_t) {
     stream.counted_large = false;
   }
   emitter_->on_stream_close(stream, current_ != &outside_, current_);
+}
+
+std::string ServerConnection::validate() const {
+  if (depth_ != 0) return "validate() called from inside the connection";
+  if (current_ != &outside_) return "a pass record is still attached between calls";
+  if (config_.pass_history != kKeepAllPasses && passes_.size() >= 2 * config_.pass_history) {
+    return "the pass history outgrew twice its window";
+  }
+  if (large_streams_pending_ != session_->latched_open_streams()) {
+    return "hybrid's latch counter " + std::to_string(large_streams_pending_) +
+           " != " + std::to_string(session_->latched_open_streams()) + " latched open streams";
+  }
+  for (std::string why : {tls_.validate(), session_->validate(), emitter_->validate()}) {
+    if (!why.empty()) return why;
+  }
+  return {};
 }
 
 }  // namespace emitlab

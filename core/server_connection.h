@@ -84,6 +84,14 @@ class ServerConnection final : private TlsListener, private SessionListener {
   // The TLS connection failed, or the HTTP/2 session cannot go on.
   bool failed() const { return tls_.failed() || !session_->error().empty(); }
   const std::string& error() const { return tls_.failed() ? tls_.error() : session_->error(); }
+  // What error() is about, as a value (None while healthy).
+  FailureKind failure_kind() const {
+    if (tls_.failed()) return tls_.failure_kind();
+    return session_->error().empty() ? FailureKind::None : FailureKind::Session;
+  }
+  // The first broken invariant of the connection, its TLS layer, session and emitter, or empty.
+  // Call it between calls into the connection (the explorer: after every step).
+  std::string validate() const;
   bool closed() const { return tls_.state() == TlsConnection::State::Closed; }
   // Hybrid's latch counter: open streams latched as large (always 0 for other bases).
   std::uint32_t large_streams_pending() const { return large_streams_pending_; }
@@ -104,6 +112,7 @@ class ServerConnection final : private TlsListener, private SessionListener {
   void set_pass_begin_observer(std::function<void(std::uint64_t)> observer);
   TlsConnection& tls() { return tls_; }
   H2ServerSession& session() { return *session_; }
+  const Emitter& emitter() const { return *emitter_; }
   const H2ServerSession& session() const { return *session_; }
 
  private:

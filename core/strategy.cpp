@@ -6,6 +6,7 @@
 
 #include "core/byte_size.h"
 #include "core/echo.h"
+#include "core/wire_limits.h"
 
 namespace emitlab {
 namespace {
@@ -127,15 +128,11 @@ bool strategy_valid(const StrategySpec& spec, std::string* why) {
 }
 
 std::size_t min_plaintext_ring(const StrategySpec& spec, std::size_t cipher_out_bytes) {
-  constexpr std::size_t kMaxFrame = 16384 + 9;
-  constexpr std::size_t kRecordPlain = 16384;
-  constexpr std::size_t kRecordWire = 16384 + 22;
-  // A drain pass writes only while the ring guarantees its whole 16649-byte buffer.
-  constexpr std::size_t kDrainBuffer = 16384 + 9 + 256;
+  // A drain pass writes only while the ring guarantees its whole buffer.
   const std::size_t drain_need = spec.base == StrategyBase::Gather ? 0 : kDrainBuffer;
   if (spec.base == StrategyBase::Drain) return drain_need;
-  const std::size_t worst_pass = spec.cap - 1 + kMaxFrame;
-  const std::size_t absorbed = (cipher_out_bytes / kRecordWire) * kRecordPlain;
+  const std::size_t worst_pass = gather_worst_pass(spec.cap);
+  const std::size_t absorbed = (cipher_out_bytes / kMaxRecordWire) * kMaxRecordPlaintext;
   return std::max(drain_need, worst_pass > absorbed ? worst_pass - absorbed : 0);
 }
 

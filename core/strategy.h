@@ -14,7 +14,7 @@ enum class StrategyBase { Drain, Gather, Hybrid };
 std::string_view to_string(StrategyBase base);
 
 struct StrategySpec {
-  static constexpr std::size_t kDefaultCap = 16384;       // gather as first shipped (597a474)
+  static constexpr std::size_t kDefaultCap = 16 * 1024;   // gather as first shipped (597a474)
   static constexpr std::size_t kDefaultThreshold = 2048;  // hybrid's large-stream threshold
   static constexpr std::size_t kMinCap = 4 * 1024;
   static constexpr std::size_t kMaxCap = 256 * 1024;

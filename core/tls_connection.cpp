@@ -1,5 +1,7 @@
 #include "core/tls_connection.h"
 
+#include "core/assert.h"
+
 #include <openssl/err.h>
 
 #include <algorithm>
@@ -25,12 +27,15 @@ bool is_retry(int err) {
 }  // namespace
 
 std::size_t TlsRingConfig::cipher_out_bytes() const {
-  return cipher_out_records == 0 ? 65536 : cipher_out_records * kRecordSlot;
+  return cipher_out_records == 0 ? kDefaultCipherOut : cipher_out_records * kRecordSlot;
 }
 
 TlsConnection::TlsConnection(SSL_CTX* ctx, const TlsRingConfig& rings, Transport& transport,
                              TlsListener& listener)
     : transport_(&transport), listener_(&listener), ssl_(SSL_new(ctx)) {
+  EMITLAB_ASSERT(ctx != nullptr);
+  EMITLAB_ASSERT(rings.cipher_out_records <= kMaxCipherOutRecords);
+  EMITLAB_ASSERT(rings.plaintext_ring > 0 && rings.cipher_in_ring > 0);
   if (!ssl_) throw std::runtime_error("SSL_new failed: " + ssl_error_text());
   BIO* internal = nullptr;
   BIO* network = nullptr;
@@ -47,11 +52,13 @@ TlsConnection::TlsConnection(SSL_CTX* ctx, const TlsRingConfig& rings, Transport
   }
   pt_.reset(pt);
   pt_app_.reset(pt_app);
+  plaintext_ring_ = rings.plaintext_ring;
   SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                SSL_MODE_RELEASE_BUFFERS);
   SSL_set_msg_callback(ssl_.get(), &TlsConnection::on_ssl_message);
   SSL_set_msg_callback_arg(ssl_.get(), this);
   SSL_set_accept_state(ssl_.get());
+  EMITLAB_ASSERT(validate().empty());
 }
 
 void TlsConnection::on_ssl_message(int write_p, int, int content_type, const void*, std::size_t,
@@ -64,7 +71,7 @@ void TlsConnection::on_ssl_message(int write_p, int, int content_type, const voi
 
 void TlsConnection::violation(Rule rule, std::string detail) {
   if (log_ != nullptr) log_->report(rule, record_ != nullptr ? record_->index : 0, detail);
-  fail("invariant " + std::string(to_string(rule)) + ": " + detail);
+  fail(FailureKind::Invariant, "invariant " + std::string(to_string(rule)) + ": " + detail);
 }
 
 int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::size_t* written,
@@ -87,8 +94,9 @@ int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::siz
   if (record_ != nullptr) ++record_->ssl_writes;
   ERR_clear_error();
   const int r = SSL_write_ex(ssl_.get(), data, len, written);
+  EMITLAB_ASSERT(r != 1 || (*written > 0 && *written <= len));
   // With partial writes one call carries at most one record, which stays pending on WANT_WRITE.
-  retry_at_least_ = r == 1 ? 0 : std::min<std::size_t>(len, 16384);
+  retry_at_least_ = r == 1 ? 0 : std::min<std::size_t>(len, kMaxRecordPlaintext);
   if (r == 1 && record_ != nullptr && *written < kMaxRecordPlaintext) {
     // In the plaintext ring's case `data` is still counted as pending until the caller reads it.
     const std::size_t ring_after = plaintext_pending() - (direct ? 0 : *written);
@@ -100,15 +108,21 @@ int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::siz
 }
 
 void TlsConnection::fail(std::string reason) {
+  fail(FailureKind::Other, std::move(reason));
+}
+
+void TlsConnection::fail(FailureKind kind, std::string reason) {
+  EMITLAB_ASSERT(kind != FailureKind::None && !reason.empty());
   if (state_ == State::Failed) return;
   state_ = State::Failed;
+  failure_kind_ = kind;
   error_ = std::move(reason);
 }
 
 bool TlsConnection::fail_from_ssl(const char* what, int ret) {
   const int err = SSL_get_error(ssl_.get(), ret);
-  fail(std::string(what) + " failed (SSL_get_error " + std::to_string(err) +
-       "): " + ssl_error_text());
+  fail(FailureKind::Tls, std::string(what) + " failed (SSL_get_error " + std::to_string(err) +
+                             "): " + ssl_error_text());
   return false;
 }
 
@@ -122,15 +136,13 @@ void TlsConnection::feed(std::span<const std::uint8_t> ciphertext) {
   while (!ciphertext.empty() && !failed()) {
     const std::size_t room = BIO_ctrl_get_write_guarantee(network_.get());
     if (room == 0) {
-      fail("cipher-in ring full with an incomplete record");
+      fail(FailureKind::CipherInFull, "cipher-in ring full with an incomplete record");
       return;
     }
     const std::size_t take = std::min(room, ciphertext.size());
-    if (BIO_write(network_.get(), ciphertext.data(), static_cast<int>(take)) !=
-        static_cast<int>(take)) {
-      fail("BIO_write into the cipher-in ring took fewer bytes than guaranteed");
-      return;
-    }
+    // The write guarantee promises room for `take`: a shorter write is OpenSSL breaking it.
+    EMITLAB_ASSERT(BIO_write(network_.get(), ciphertext.data(), static_cast<int>(take)) ==
+                   static_cast<int>(take));
     ciphertext = ciphertext.subspan(take);
     advance();
   }
@@ -152,14 +164,14 @@ void TlsConnection::advance() {
 }
 
 void TlsConnection::read_application_data() {
-  std::array<std::uint8_t, 16384> buf;
+  std::array<std::uint8_t, kMaxRecordPlaintext> buf;
   for (;;) {
     std::size_t got = 0;
     ERR_clear_error();
     const int r = SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &got);
     if (r == 1) {
       if (!listener_->on_app_data({buf.data(), got})) {
-        fail("the HTTP/2 session rejected the peer's input");
+        fail(FailureKind::SessionRejected, "the HTTP/2 session rejected the peer's input");
         return;
       }
       continue;
@@ -210,11 +222,12 @@ bool TlsConnection::write_plaintext(std::span<const std::uint8_t> plaintext, Cop
     if (site == CopySite::Park) {
       violation(Rule::ParkFits, detail);
     } else {
-      fail("plaintext ring full: " + detail);
+      fail(FailureKind::PlaintextRingFull, "plaintext ring full: " + detail);
     }
     return false;
   }
-  BIO_write(pt_.get(), plaintext.data(), static_cast<int>(plaintext.size()));
+  EMITLAB_ASSERT(BIO_write(pt_.get(), plaintext.data(), static_cast<int>(plaintext.size())) ==
+                 static_cast<int>(plaintext.size()));
   if (record_ != nullptr) record_->copied[static_cast<std::size_t>(site)] += plaintext.size();
   return true;
 }
@@ -239,6 +252,8 @@ void TlsConnection::drain() {
     if (failed() || !progress) break;
   }
   draining_ = false;
+  // Postcondition: unless the connection failed, a drain leaves nothing it could have shipped.
+  EMITLAB_ASSERT(failed() || inflight_ != 0 || BIO_ctrl_pending(network_.get()) == 0);
 }
 
 bool TlsConnection::encrypt_step() {
@@ -251,7 +266,8 @@ bool TlsConnection::encrypt_step() {
                           &written, false);
   if (failed()) return false;
   if (r == 1) {
-    BIO_nread(pt_app_.get(), &span, static_cast<int>(written));
+    EMITLAB_ASSERT(BIO_nread(pt_app_.get(), &span, static_cast<int>(written)) ==
+                   static_cast<int>(written));
     return true;
   }
   if (!is_retry(SSL_get_error(ssl_.get(), r))) fail_from_ssl("SSL_write_ex (drain)", r);
@@ -263,7 +279,6 @@ bool TlsConnection::ship_step() {
   char* span = nullptr;
   const int n = BIO_nread0(network_.get(), &span);
   if (n <= 0) return false;
-  if (inflight_ != 0) violation(Rule::OneWriteInFlight, "second submission");
   inflight_ = static_cast<std::size_t>(n);
   if (record_ != nullptr) ++record_->write_submissions;
   transport_->submit({reinterpret_cast<const std::uint8_t*>(span), inflight_});
@@ -277,7 +292,8 @@ void TlsConnection::on_write_complete(std::size_t bytes) {
     return;
   }
   char* span = nullptr;
-  BIO_nread(network_.get(), &span, static_cast<int>(bytes));
+  EMITLAB_ASSERT(BIO_nread(network_.get(), &span, static_cast<int>(bytes)) ==
+                 static_cast<int>(bytes));
   inflight_ = 0;
   drain();
   if (close_notify_sent_ && inflight_ == 0 && BIO_ctrl_pending(network_.get()) == 0 && !failed()) {
@@ -311,6 +327,30 @@ bool TlsConnection::maybe_send_close_notify() {
   close_notify_sent_ = true;
   state_ = State::Closing;
   return true;
+}
+
+std::string TlsConnection::validate() const {
+  const std::size_t queued = plaintext_pending();
+  if (queued + plaintext_write_guarantee() != plaintext_ring_) {
+    return "plaintext ring: " + std::to_string(queued) + " queued + " +
+           std::to_string(plaintext_write_guarantee()) +
+           " free != " + std::to_string(plaintext_ring_);
+  }
+  if (draining_) return "a drain is still running between calls";
+  const std::size_t cipher_out = BIO_ctrl_pending(network_.get());
+  if (inflight_ > cipher_out) {
+    return std::to_string(inflight_) + " bytes in flight, only " + std::to_string(cipher_out) +
+           " in the cipher-out ring";
+  }
+  if (retry_at_least_ > kMaxRecordPlaintext) return "a pending retry longer than one record";
+  if (close_notify_sent_ && !close_requested_) return "close_notify sent without a request";
+  if ((state_ == State::Closing || state_ == State::Closed) && !close_notify_sent_) {
+    return "closing without close_notify";
+  }
+  if (failed() != (failure_kind_ != FailureKind::None) || failed() == error_.empty()) {
+    return "failure state, kind and message disagree";
+  }
+  return {};
 }
 
 }  // namespace emitlab

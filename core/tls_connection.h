@@ -12,17 +12,19 @@
 #include <span>
 #include <string>
 
+#include "core/failure.h"
 #include "core/invariants.h"
 #include "core/mutant.h"
 #include "core/ossl_handles.h"
 #include "core/pass_record.h"
 #include "core/transport.h"
+#include "core/wire_limits.h"
 
 namespace emitlab {
 
 struct TlsRingConfig {
-  static constexpr std::size_t kRecordSlot = 17408;  // one full record plus slack
-  std::size_t cipher_out_records = 0;                // 1..16; 0 selects the 64 KiB default
+  static constexpr std::size_t kRecordSlot = emitlab::kRecordSlot;
+  std::size_t cipher_out_records = 0;  // 1..kMaxCipherOutRecords; 0 selects kDefaultCipherOut
   std::size_t plaintext_ring = 32768;
   std::size_t cipher_in_ring = kRecordSlot;
   std::size_t cipher_out_bytes() const;
@@ -75,7 +77,11 @@ class TlsConnection {
   std::uint64_t ignored_after_close() const { return ignored_after_close_; }
   bool failed() const { return state_ == State::Failed; }
   const std::string& error() const { return error_; }
+  // Why it failed (None while it has not); the first failure wins, as for error().
+  FailureKind failure_kind() const { return failure_kind_; }
+  // Fails the connection with kind Other (callers outside core) or with `kind`.
   void fail(std::string reason);
+  void fail(FailureKind kind, std::string reason);
 
   // Counts (SSL_write calls, records, submissions, parks, copies) go to this record.
   void attach(PassRecord* record) { record_ = record; }
@@ -85,6 +91,11 @@ class TlsConnection {
   // Records a broken rule and fails the connection.
   void violation(Rule rule, std::string detail);
   SSL* ssl() const { return ssl_.get(); }
+
+  // The connection's invariants, checked between calls (not from inside one): the first one
+  // broken, described, or empty when all hold. Cheap (a few BIO queries): a test or the
+  // explorer may call it after every step.
+  std::string validate() const;
 
  private:
   static void on_ssl_message(int write_p, int version, int content_type, const void* buf,
@@ -115,6 +126,8 @@ class TlsConnection {
   PassRecord* record_ = nullptr;
   InvariantLog* log_ = nullptr;
   std::size_t retry_at_least_ = 0;  // after WANT_WRITE: the record OpenSSL holds pending
+  std::size_t plaintext_ring_ = 0;  // the plaintext ring's size, for validate()
+  FailureKind failure_kind_ = FailureKind::None;
   Mutant mutant_ = Mutant::None;
 };
 

@@ -122,8 +122,11 @@ rc::Gen<StrategySpec> gen_options(StrategyBase base) {
 // ---------------------------------------------------------------------------------------------
 // Scenario parts
 
-// `uniform`: every edge from the start, rather than small bodies first (hostile schedules
-// need passes that overflow the cipher ring).
+// Bodies are drawn around the edges where framing and records change: 0, 1, 3, the DATA frame
+// and TLS record boundaries +-1 (16384, 16393 = 16384 + the 9-byte frame header), the 64 KiB
+// window, the cap (+-1, and minus the frame header), and large bodies. `uniform`: every edge
+// from the start, rather than small bodies first (hostile schedules need passes that overflow
+// the cipher ring).
 rc::Gen<Range> gen_body_for(std::size_t cap, bool uniform) {
   const std::vector<std::uint64_t> edges = {0,        1,       3,       100,     16374, 16375,
                                             16376,    16383,   16384,   16385,   16392, 16393,
@@ -288,10 +291,6 @@ rc::Gen<StrategySpec> gen_gather_a3() {
     s.release_at_close = true;
     return s;
   });
-}
-
-rc::Gen<Range> gen_body(std::size_t cap) {
-  return gen_body_for(cap, false);
 }
 
 rc::Gen<Scenario> gen_scenario(rc::Gen<StrategySpec> strategy, ScenarioShape shape) {

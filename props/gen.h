@@ -35,8 +35,6 @@ struct ScenarioShape {
   // Biased toward what stresses the safety rules: one-record cipher rings, small link buffers,
   // pauses, synchronous and mixed completions, stingy and withheld windows.
   bool hostile = false;
-  // The property also runs drain on the scenario (tier 1's reference run).
-  bool drain_reference = false;
   // Many small requests per connection: many passes, so A1's warm-up ends and steady state
   // shows (the allocation properties).
   bool many_passes = false;
@@ -54,11 +52,6 @@ rc::Gen<StrategySpec> gen_gather_a3();
 rc::Gen<sim::Scenario> gen_scenario(rc::Gen<StrategySpec> strategy, ScenarioShape shape);
 rc::Gen<Case> gen_case(rc::Gen<StrategySpec> strategy, ScenarioShape shape,
                        std::string emitter = {});
-
-// Bodies are drawn around the edges where framing and records change: 0, 1, 3, the DATA frame
-// and TLS record boundaries +-1 (16384, 16393 = 16384 + the 9-byte frame header), the 64 KiB
-// window, the cap (+-1, and minus the frame header), and large bodies.
-rc::Gen<sim::Range> gen_body(std::size_t cap);
 
 // The largest response bodies a generated scenario carries, in bytes over all its connections
 // (keeps one case to milliseconds).

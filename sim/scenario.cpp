@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/byte_size.h"
+#include "core/wire_limits.h"
 #include "sim/json_reader.h"
 
 namespace emitlab::sim {
@@ -115,7 +116,7 @@ void describe(Scenario& s, V& v) {
   v.object("rings", [&] {
     v.u32("cipher_out_records", s.rings.cipher_out_records, 0, 16);
     v.size("plaintext", s.rings.plaintext, 4096, 16 * kMiB);
-    v.size("cipher_in", s.rings.cipher_in, 17408, kMiB);
+    v.size("cipher_in", s.rings.cipher_in, kRecordSlot, kMiB);
   });
 }
 
