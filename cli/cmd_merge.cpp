@@ -43,8 +43,9 @@ Command merge_command() {
   c.name = "merge";
   c.summary = "merge a sharded campaign's result lines (explore or props) into one result";
   c.example = "merge shard-*.jsonl --json";
-  Flag files = text_flag("FILES", "FILES", "one result file (JSON lines) per shard, every shard once",
-                         "the shards' result files");
+  Flag files =
+      text_flag("FILES", "FILES", "one result file (JSON lines) per shard, every shard once",
+                "the shards' result files");
   files.required = true;
   files.many = true;
   c.flags = {files, switch_flag("--json", "print the merged result as one JSON line")};

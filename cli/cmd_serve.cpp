@@ -32,7 +32,8 @@ net::ServeConfig make_config(const Command& c, const Args& args) {
   config.tls.key_file = args.value("--key");
   if (args.has("--tls13-suites")) config.tls.tls13_suites = args.value("--tls13-suites");
   config.write_timeout_s = seconds_value(args, "--write-timeout", 10.0);
-  config.max_connections = static_cast<std::uint32_t>(number_value(args, "--max-connections", 1024));
+  config.max_connections =
+      static_cast<std::uint32_t>(number_value(args, "--max-connections", 1024));
   config.stats_json = args.value("--stats-json");
   try {
     config.listen = net::parse_listen_address(args.value("--listen", "127.0.0.1:8443"));

@@ -18,6 +18,27 @@ namespace {
 
 namespace cli = emitlab::cli;
 
+// A message as one line on stderr: values in it were already quoted by echo() (core/echo.h), so
+// only what is left of control characters is escaped here (never a backslash twice), and a
+// runaway message is cut.
+std::string one_line(const std::string& message) {
+  constexpr std::size_t kMaxMessage = 1000;
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : message.substr(0, kMaxMessage)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  if (message.size() > kMaxMessage) out += "...";
+  return out;
+}
+
 bool asks_help(int argc, char** argv, int first) {
   for (int i = first; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -63,11 +84,11 @@ int main(int argc, char** argv) {
   try {
     return dispatch(argc, argv);
   } catch (const cli::UsageError& e) {
-    std::cerr << (e.message.rfind("emitlab", 0) == 0 ? "" : "emitlab: ")
-              << emitlab::printable(e.message, 1000) << '\n';
+    std::cerr << (e.message.rfind("emitlab", 0) == 0 ? "" : "emitlab: ") << one_line(e.message)
+              << '\n';
     return cli::kExitUsage;
   } catch (const cli::OutputError& e) {
-    std::cerr << "emitlab: " << emitlab::printable(e.message, 1000) << '\n';
+    std::cerr << "emitlab: " << one_line(e.message) << '\n';
     return cli::kExitFailed;
   }
 }
