@@ -7,6 +7,7 @@
 #include "check/checked_run.h"
 #include "cli/commands.h"
 #include "cli/execute.h"
+#include "cli/fields.h"
 #include "cli/interrupt.h"
 #include "cli/options.h"
 #include "cli/outputs.h"
@@ -17,6 +18,7 @@ namespace emitlab::cli {
 namespace {
 
 int replay(const Command&, const Args& args) {
+  const View view = view_of(args);
   auto parsed = sim::decode(args.value("TOKEN"));
   if (!parsed.token) throw UsageError{parsed.error};
   const sim::ReplayToken& token = *parsed.token;
@@ -56,7 +58,7 @@ int replay(const Command&, const Args& args) {
     if (finding) j["violation"] = finding->line();
     std::cout << j.dump(2) << '\n';
   } else {
-    print(s, false);
+    print(s, false, view, token.scenario);
     if (finding) std::cout << "violation: " << finding->line() << '\n';
   }
   outputs.close();
@@ -80,6 +82,7 @@ Command replay_command() {
   c.flags.push_back(token);
   for (auto& f : output_flags()) c.flags.push_back(std::move(f));
   c.flags.push_back(quiet_flag());
+  for (auto& f : view_flags()) c.flags.push_back(std::move(f));
   c.run = replay;
   return c;
 }

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/execute.h"
+#include "cli/fields.h"
 #include "cli/options.h"
 #include "cli/outputs.h"
 
@@ -10,6 +11,7 @@ namespace emitlab::cli {
 namespace {
 
 int run(const Command& c, const Args& args) {
+  const View view = view_of(args);
   const sim::Scenario scenario = make_scenario(c, args);
   if (args.has("--print-scenario")) {
     std::cout << sim::canonical_json(scenario) << '\n';
@@ -19,7 +21,7 @@ int run(const Command& c, const Args& args) {
   sim::RunOptions options;
   outputs.attach(options);
   const sim::Summary s = run_and_summarize(scenario, options, nullptr, progress_wanted(args));
-  print(s, args.has("--json"));
+  print(s, args.has("--json"), view, scenario);
   outputs.close();
   return finish_status(good(s));
 }
@@ -35,6 +37,7 @@ Command run_command() {
   c.flags.push_back(strategy_flag());
   for (auto& f : scenario_flags()) c.flags.push_back(std::move(f));
   for (auto& f : output_flags()) c.flags.push_back(std::move(f));
+  for (auto& f : view_flags()) c.flags.push_back(std::move(f));
   c.run = run;
   return c;
 }

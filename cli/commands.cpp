@@ -4,8 +4,8 @@ namespace emitlab::cli {
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> kCommands = {
-      run_command(),   compare_command(), replay_command(),     explore_command(),
-      merge_command(), serve_command(),   strategies_command(), help_command(),
+      demo_command(),  run_command(),   compare_command(),    replay_command(), explore_command(),
+      merge_command(), serve_command(), strategies_command(), help_command(),
   };
   return kCommands;
 }

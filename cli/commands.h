@@ -8,6 +8,7 @@
 
 namespace emitlab::cli {
 
+Command demo_command();
 Command run_command();
 Command compare_command();
 Command replay_command();

@@ -45,11 +45,11 @@ sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions op
   return s;
 }
 
-void print(const sim::Summary& s, bool json) {
+void print(const sim::Summary& s, bool json, const View& view, const sim::Scenario& scenario) {
   if (json) {
     std::cout << to_json(s).dump(2) << '\n';
   } else {
-    print_summary(std::cout, s);
+    print_summary(std::cout, s, view, describe(scenario));
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cli/command.h"
+#include "cli/fields.h"
 #include "sim/scenario.h"
 #include "sim/summary.h"
 #include "sim/world.h"
@@ -15,8 +16,8 @@ sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions op
                                sim::RunResult* keep, bool progress);
 // Neither --quiet nor --json was given (callers merge stderr into JSON, so it stays clean).
 bool progress_wanted(const Args& args);
-// Text or JSON on standard output.
-void print(const sim::Summary& s, bool json);
+// Text (the tables `view` chooses, cli/fields.h) or JSON on standard output.
+void print(const sim::Summary& s, bool json, const View& view, const sim::Scenario& scenario);
 // Every response verified and no connection failed.
 bool good(const sim::Summary& s);
 // The exit status of a command whose runs are done: interrupted (130/143) before anything else,

@@ -90,14 +90,40 @@ BOOST_AUTO_TEST_CASE(compare_reports_identical_application_streams_as_json) {
 }
 
 BOOST_AUTO_TEST_CASE(run_prints_every_figure_and_exits_zero) {
-  const auto r = run_cli("run --strategy gather --streams 5 --body 16K");
+  const auto r = run_cli("run --strategy gather --streams 5 --body 16K --wide");
   BOOST_TEST(r.status == 0);
-  for (const char* label :
-       {"responses verified", "responses failed", "passes", "SSL_write calls", "TLS records",
-        "write submissions", "emitter allocs/pass mean", "emitter allocs/pass max",
-        "reference operations", "wire bytes", "app sha256", "wire sha256"}) {
+  for (const char* label : {"delivery",
+                            "passes and writes",
+                            "allocations and references",
+                            "copies",
+                            "wire",
+                            "time",
+                            "verified",
+                            "failed",
+                            "passes",
+                            "SSL_write",
+                            "TLS",
+                            "records",
+                            "under-",
+                            "submits",
+                            "allocs",
+                            "/pass",
+                            "ref",
+                            "wire",
+                            "app sha256",
+                            "wire sha256"}) {
     BOOST_TEST(r.out.find(label) != std::string::npos, label);
   }
+  // --fields picks columns by their JSON names or groups; a bad name is bad input.
+  const auto some = run_cli("run --strategy gather --streams 5 --fields tls_records,wire");
+  BOOST_TEST(some.status == 0);
+  BOOST_TEST(some.out.find("records") != std::string::npos);
+  BOOST_TEST(some.out.find("SSL_write") == std::string::npos);
+  const auto bad = run_cli("run --fields no_such_field");
+  BOOST_TEST(bad.status == 2);
+  BOOST_TEST(lines(bad.out) == 1U);
+  BOOST_TEST(bad.out.find("no_such_field") != std::string::npos);
+  BOOST_TEST(run_cli("compare --wide --fields wire").status == 2);
 }
 
 BOOST_AUTO_TEST_CASE(strategies_lists_every_part_and_the_promise_groups) {

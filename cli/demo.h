@@ -1,0 +1,15 @@
+// `emitlab demo`: the default strategies on two workloads where they differ (3-byte and 64 KiB
+// bodies, c=10 m=32, closed loop), one compact table per workload, a verdict computed from
+// every run and pair, the figures where the strategies differ most, and what to try next.
+#pragma once
+
+#include <ostream>
+
+#include "cli/comparison.h"
+
+namespace emitlab::cli {
+
+// Exit status: 0 when every response was verified and every promise held, else 1.
+int cmd_demo(std::ostream& out, const Runner& run);
+
+}  // namespace emitlab::cli
