@@ -43,9 +43,10 @@ int compare(const Command& c, const Args& args) {
     std::cout << sim::canonical_json(scenario) << '\n';
     return finish_status(true);
   }
-  const bool progress = progress_wanted(args);
+  CommandProgress progress(std::uint64_t{scenario.workload.requests} * specs.size(), "compare",
+                           progress_wanted(args));
   const Comparison cmp = compare_strategies(specs, scenario, [&](const sim::Scenario& sc) {
-    return run_and_summarize(sc, {}, nullptr, progress);
+    return run_and_summarize(sc, {}, progress);
   });
   double cpu = 0;
   for (const auto& s : cmp.runs) cpu += s.cpu_seconds;

@@ -16,9 +16,9 @@ Command demo_command() {
   c.example = "demo";
   c.flags = {quiet_flag()};
   c.run = [](const Command&, const Args& args) {
-    const bool progress = progress_wanted(args);
-    const int status = cmd_demo(std::cout, [progress](const sim::Scenario& sc) {
-      return run_and_summarize(sc, {}, nullptr, progress);
+    CommandProgress progress(demo_requests(), "demo", progress_wanted(args));
+    const int status = cmd_demo(std::cout, [&progress](const sim::Scenario& sc) {
+      return run_and_summarize(sc, {}, progress);
     });
     return finish_status(status == 0);
   };

@@ -176,6 +176,12 @@ std::string verdict(const std::vector<Comparison>& all) {
 
 }  // namespace
 
+std::uint64_t demo_requests() {
+  std::uint64_t total = 0;
+  for (const auto& w : kWorkloads) total += w.requests;
+  return total * default_specs().size();
+}
+
 int cmd_demo(std::ostream& out, const Runner& run) {
   const auto specs = default_specs();
   std::vector<Comparison> all;
@@ -201,12 +207,14 @@ int cmd_demo(std::ostream& out, const Runner& run) {
     }
   }
   out << "\nnext:\n"
-         "  emitlab compare --body 16K --wide          every figure, every pair\n"
-         "  emitlab run --strategy gather --show-replay, then emitlab replay TOKEN\n"
-         "  ctest --preset release -L props            the property suite (about a minute)\n"
-         "  bash scripts/bench.sh --quick              the benchmarks (a few minutes)\n"
-         "  emitlab explore --scope NAME --strategy S  the model checker (issue 10)\n"
-         "  emitlab serve --strategy S                 real sockets under h2load (issue 11)\n";
+         "  emitlab compare --body 16K --wide            every figure, every pair\n"
+         "  emitlab run --strategy gather --show-replay  then: emitlab replay TOKEN\n"
+         "  ctest --preset release -L props              the property suite (a minute)\n"
+         "  bash scripts/bench.sh --quick                the benchmarks (a few minutes)\n"
+         "  emitlab explore --scope shutdown-inflight --strategy gather --bound 1\n"
+         "                                               the model checker, every schedule\n"
+         "  emitlab serve --listen 127.0.0.1:0           real sockets (h2load, curl, nghttp)\n"
+         "  emitlab help COMMAND                         every flag, its range and default\n";
   return ok ? 0 : 1;
 }
 

@@ -23,26 +23,35 @@ double cpu_seconds() {
 
 }  // namespace
 
-sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions options,
-                               sim::RunResult* keep, bool progress) {
+namespace {
+
+sim::Summary run_counted(const sim::Scenario& scenario, sim::RunOptions options,
+                         sim::RunResult* keep, std::atomic<std::uint64_t>* done) {
   options.keep_bytes = false;   // hashed as they pass; a 100 x 10,000 run keeps no streams
   options.keep_bodies = false;  // verified as they arrive
   options.stop = &stop_on_signals();
-  std::atomic<std::uint64_t> done{0};
-  options.progress = &done;
+  options.progress = done;
   const double start = cpu_seconds();
-  sim::RunResult run;
-  {
-    const ProgressLine line(done, scenario.workload.requests, scenario.strategy.name(), std::cerr,
-                            progress);
-    run = sim::run_world(scenario, options);
-  }
+  sim::RunResult run = sim::run_world(scenario, options);
   const double cpu = cpu_seconds() - start;
   sim::Summary s = sim::summarize(run);
   s.cpu_seconds = cpu;
   s.responses_per_cpu_second = cpu > 0 ? static_cast<double>(s.responses_verified) / cpu : 0;
   if (keep != nullptr) *keep = std::move(run);
   return s;
+}
+
+}  // namespace
+
+sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions options,
+                               sim::RunResult* keep, bool progress) {
+  CommandProgress line(scenario.workload.requests, scenario.strategy.name(), progress);
+  return run_counted(scenario, std::move(options), keep, line.counter());
+}
+
+sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions options,
+                               CommandProgress& progress) {
+  return run_counted(scenario, std::move(options), nullptr, progress.counter());
 }
 
 void print(const sim::Summary& s, bool json, const View& view, const sim::Scenario& scenario) {

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -302,4 +303,78 @@ BOOST_AUTO_TEST_CASE(readme_flag_tables_match_the_generated_help) {
   BOOST_TEST(readme.substr(a + begin.size(), b - a - begin.size()) == md.out,
              "README.md's flag tables differ from `emitlab help --markdown`: run "
              "scripts/readme_flags.sh");
+}
+
+// Issue 12 item 2 for the commands main gained after the table (explore, serve, merge): every
+// number flag they declare refuses one past its highest value and the non-decimal spellings,
+// with one line naming the flag and the range help shows (parse_args checks before anything
+// runs, so serve never starts listening here).
+BOOST_AUTO_TEST_CASE(explore_and_serve_number_flags_are_bounded_as_help_says) {
+  const auto md = run_cli("help --markdown");
+  BOOST_TEST_REQUIRE(md.status == 0);
+  int checked = 0;
+  for (const char* command : {"explore", "serve"}) {
+    const std::size_t start = md.out.find(std::string("`emitlab ") + command + "`");
+    BOOST_TEST_REQUIRE(start != std::string::npos);
+    const std::size_t end = md.out.find("\n`emitlab ", start + 1);
+    std::istringstream rows(md.out.substr(start, end - start));
+    for (std::string row; std::getline(rows, row);) {
+      if (row.rfind("| `--", 0) != 0) continue;
+      const std::size_t tick = row.find('`', 3);
+      const std::string usage = row.substr(3, tick - 3);
+      const std::string flag = usage.substr(0, usage.find(' '));
+      const std::size_t cell = row.find("| ", tick) + 2;
+      const std::string allowed = row.substr(cell, row.find(" |", cell) - cell);
+      const std::size_t dots = allowed.find("..");
+      // A number flag: its allowed cell starts with the range (a text flag may mention one).
+      if (dots == std::string::npos || usage == flag || !std::isdigit(allowed.front())) continue;
+      std::string hi = allowed.substr(dots + 2);
+      hi = hi.substr(0, hi.find_first_of(" ,"));
+      const auto hi_v = emitlab::parse_byte_size(hi);
+      if (!hi_v) continue;
+      const std::string range = allowed.substr(0, allowed.find_first_of(" ,"));
+      for (const std::string& value : {std::to_string(*hi_v + 1), std::string("010"),
+                                       std::string("0x10"), std::string("-1"), std::string("")}) {
+        const auto r = run_cli(std::string(command) + " " + flag + " '" + value + "'");
+        BOOST_TEST_CONTEXT(command << " " << flag << " '" << value << "' -> " << r.out) {
+          BOOST_TEST(r.status == 2);
+          BOOST_TEST(lines(r.out) == 1U);
+          BOOST_TEST(r.out.find("bad " + flag + " '" + value + "'") != std::string::npos);
+          BOOST_TEST(r.out.find(range) != std::string::npos);
+        }
+      }
+      ++checked;
+    }
+  }
+  // explore: --bound, --max-schedules, --max-seconds, --max-depth; serve: --body, --cipher-ring,
+  // --plaintext-ring, --write-timeout, --max-connections.
+  BOOST_TEST(checked == 9);
+  // Text flags of these commands refuse the empty value too, and merge an empty file name.
+  for (const char* args : {"explore --scope ''", "explore --shard ''", "serve --listen ''",
+                           "serve --stats-json ''", "merge ''"}) {
+    const auto r = run_cli(args);
+    BOOST_TEST_CONTEXT(args << " -> " << r.out) {
+      BOOST_TEST(r.status == 2);
+      BOOST_TEST(lines(r.out) == 1U);
+      BOOST_TEST(r.out.find("''") != std::string::npos);
+    }
+  }
+}
+
+// Issue 12 item 3 for merge: a merged result that cannot be written is exit 1 naming standard
+// output (bad shards stay exit 2).
+BOOST_AUTO_TEST_CASE(merge_output_that_cannot_be_written_is_exit_1) {
+  const std::string shard = "/tmp/emitlab-test-cli-merge-" + std::to_string(getpid()) + ".jsonl";
+  const auto line = emitlab::testing::shell(
+      std::string(EMITLAB_CLI) +
+      " explore --scope shutdown-inflight --bound 0 --json --quiet 2>/dev/null > " + shard);
+  BOOST_TEST_REQUIRE(line.status == 0);
+  const auto ok = emitlab::testing::shell(std::string(EMITLAB_CLI) + " merge " + shard + " 2>&1");
+  BOOST_TEST(ok.status == 0, ok.out);
+  const auto full = emitlab::testing::shell(std::string(EMITLAB_CLI) + " merge --json " + shard +
+                                            " 2>&1 >/dev/full");
+  BOOST_TEST(full.status == 1, full.out);
+  BOOST_TEST(lines(full.out) == 1U, full.out);
+  BOOST_TEST(full.out.find("standard output") != std::string::npos, full.out);
+  std::remove(shard.c_str());
 }

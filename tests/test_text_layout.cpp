@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(compare_and_run_line_up_for_every_strategy_shape) {
   BOOST_TEST(shapes.size() > 30U);
   std::string list;
   for (const auto& s : shapes) list += (list.empty() ? "" : ",") + s;
-  const std::string workload = " --streams 20 --body 20000";
+  const std::string workload = " --streams 20 --body 20000 --quiet";
   BOOST_TEST(check_tables(cli("compare --strategies " + list + workload), "compare") == 6U);
   BOOST_TEST(check_tables(cli("compare --wide --strategies " + list + workload), "wide") == 6U);
   for (const char* one : {"drain", "hybrid+A1+A2+A3@cap=64K@threshold=16K"}) {
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(compare_and_run_line_up_for_every_strategy_shape) {
 }
 
 BOOST_AUTO_TEST_CASE(the_demo_lines_up_and_says_its_verdict) {
-  const std::string out = cli("demo");
+  const std::string out = cli("demo --quiet");  // stderr is merged: no progress line
   BOOST_TEST(check_tables(out, "demo") == 2U);
   BOOST_TEST(out.find("10 strategies x 2 workloads: every response verified") != std::string::npos);
   BOOST_TEST(out.find("where they differ most:") != std::string::npos);
