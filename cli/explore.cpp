@@ -10,7 +10,9 @@
 #include <sstream>
 
 #include "check/explore_checked.h"
-#include "cli/options.h"
+#include "cli/command.h"
+#include "cli/outputs.h"
+#include "cli/progress.h"
 #include "core/mutant.h"
 #include "core/strategy.h"
 #include "sim/json_reader.h"
@@ -199,34 +201,20 @@ int list_mutants(bool json) {
     }
   }
   if (json) std::cout << all.dump() << '\n';
+  flush_stdout();
   return 0;
 }
 
 }  // namespace
 
-CLI::App* add_explore(CLI::App& app, ExploreFlags& f) {
-  auto* cmd = app.add_subcommand("explore", "exhaust a scope's schedules (model checker)");
-  cmd->add_option("--scope", f.scope, "a named scope (--list-scopes) or a scope file");
-  cmd->add_option("--strategy", f.strategy, "strategy spec, e.g. drain or gather+A3");
-  cmd->add_option("--bound", f.bound, "most deviations from the defaults per schedule (K)");
-  cmd->add_option("--mutant", f.mutant, "arm a named fault point (--list-mutants)");
-  cmd->add_option("--max-schedules", f.max_schedules, "stop after N schedules");
-  cmd->add_option("--max-seconds", f.max_seconds, "stop after S seconds");
-  cmd->add_option("--max-depth", f.max_depth, "deviate only in the first N questions");
-  cmd->add_flag("--no-prune", f.no_prune, "explore states already seen again");
-  cmd->add_option("--shard", f.shard, "K/N: this shard's subtrees only; auto: from Slurm/K8s");
-  cmd->add_flag("--json", f.json, "print one campaign result line (JSON)");
-  cmd->add_flag("--list-scopes", f.list_scopes, "list the named scopes and their hazards");
-  cmd->add_flag("--list-mutants", f.list_mutants, "list the mutants and their history");
-  return cmd;
-}
-
-int cmd_explore(const CLI::App& cmd, const ExploreFlags& given) {
+int run_explore(const ExploreFlags& given) {
   ExploreFlags f = given;
   if (f.list_scopes) {
     for (const auto& s : sim::named_scopes()) {
-      std::printf("%-28s K<=%u  %s\n", s.name.c_str(), s.bound, s.hazard.c_str());
+      std::cout << s.name << std::string(s.name.size() < 28 ? 28 - s.name.size() : 1, ' ')
+                << "K<=" << s.bound << "  " << s.hazard << '\n';
     }
+    flush_stdout();
     return 0;
   }
   if (f.list_mutants) return list_mutants(f.json);
@@ -248,13 +236,7 @@ int cmd_explore(const CLI::App& cmd, const ExploreFlags& given) {
                      ": expected seconds >= 0 (0: no limit)"};
   }
   sim::ExploreLimits limits = check::limits_of(scope.scope);
-  if (cmd.count("--bound") > 0) {
-    if (f.bound > sim::ExploreLimits::kMaxBound) {
-      throw UsageError{"bad --bound " + std::to_string(f.bound) + ": expected 0.." +
-                       std::to_string(sim::ExploreLimits::kMaxBound)};
-    }
-    limits.bound = f.bound;
-  }
+  if (f.bound_given) limits.bound = f.bound;  // its range is declared in cmd_explore.cpp
   limits.max_schedules = f.max_schedules;
   limits.max_depth = f.max_depth;
   limits.prune = !f.no_prune;
@@ -272,7 +254,8 @@ int cmd_explore(const CLI::App& cmd, const ExploreFlags& given) {
   request.poll = [&](const sim::ExploreProgress& p) -> std::string {
     const auto now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - start).count();
-    if (now - last >= std::chrono::seconds(1)) {
+    if (f.progress && elapsed >= ProgressLine::kQuietSeconds &&
+        now - last >= std::chrono::duration<double>(ProgressLine::kIntervalSeconds)) {
       last = now;
       std::fprintf(
           stderr, "explore: K=%u %llu schedules, %.0f/s, %llu distinct states, %llu pruned\n", p.k,
@@ -290,7 +273,7 @@ int cmd_explore(const CLI::App& cmd, const ExploreFlags& given) {
   } else {
     print_text(scope, f, limits, shard, report, seconds);
   }
-  if (!std::cout.flush()) throw UsageError{"explore: the result could not be written"};
+  flush_stdout();  // OutputError (exit 1) when the result could not be written
   if (report.violation) return 1;
   return report.exhausted ? 0 : 3;
 }

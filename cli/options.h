@@ -1,53 +1,37 @@
-// The flags that `run` and `compare` share, and how they make a scenario: defaults (or the
-// --scenario file), then every flag the user gave on top.
+// The flag groups commands share, and how their flags make a scenario: the command's defaults,
+// then the --scenario file, then every flag given, in command-line order, each written into its
+// scenario field; then the scenario's own cross-field rules. No bound is written here: each
+// comes from the scenario's table (sim/scenario.h) and errors name the flag the user typed.
 #pragma once
-
-#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "cli/command.h"
 #include "sim/scenario.h"
 
 namespace emitlab::cli {
 
-struct UsageError {
-  std::string message;  // one line
-};
+// Builders of table entries (cli/command.h): a flag that writes the scenario field `field`, one
+// whose value is text the command reads (`allowed` says what), a switch, and a number that
+// writes no field (Kind, bounds and default declared here; parse_args checks them).
+Flag field_flag(std::string name, std::string metavar, std::string field, std::string help);
+Flag text_flag(std::string name, std::string metavar, std::string allowed, std::string help);
+Flag switch_flag(std::string name, std::string help);
+Flag number_flag(std::string name, std::string metavar, Flag::Kind kind, std::uint64_t min,
+                 std::uint64_t max, std::string default_text, std::string help);
 
-struct CommonFlags {
-  std::uint32_t streams = 100;
-  std::uint32_t connections = 1;
-  std::uint32_t concurrency = 100;
-  std::uint32_t requests = 100;
-  std::string body = "3";
-  std::uint64_t seed = 1;
-  std::string pacing;
-  std::uint32_t cipher_ring = 0;
-  std::string plaintext_ring;
-  std::string completions;
-  std::string read_chunk;
-  std::string scenario_file;
-  std::string mutant;
-  bool print_scenario = false;
-  bool quiet = false;  // no progress line on stderr
+// --strategy: one strategy spec (run).
+Flag strategy_flag();
+// Workload, link and ring flags, --scenario and --print-scenario (run, compare).
+std::vector<Flag> scenario_flags();
+// --quiet: no progress line on stderr (every command that can take over two seconds).
+Flag quiet_flag();
+// --json, --trace, --pcap, --keylog (run, replay).
+std::vector<Flag> output_flags();
 
-  CLI::App* cmd = nullptr;  // to tell given flags from defaults
-};
-
-struct OutputFlags {
-  bool json = false;
-  std::string trace;
-  std::string pcap;
-  std::string keylog;
-};
-
-void add_common(CLI::App& cmd, CommonFlags& f);
-void add_outputs(CLI::App& cmd, OutputFlags& f);
-// Throws UsageError. `pacing` is the command's default when neither a scenario file nor
-// --pacing says otherwise.
-sim::Scenario make_scenario(const CommonFlags& f, sim::Pacing pacing);
-// Throws UsageError when --pcap and --keylog are not given together.
-void check_outputs(const OutputFlags& f);
+// Throws UsageError.
+sim::Scenario make_scenario(const Command& c, const Args& args);
 
 }  // namespace emitlab::cli

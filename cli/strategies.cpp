@@ -2,9 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include "cli/commands.h"
+#include "cli/outputs.h"
 #include "core/strategy.h"
 
 namespace emitlab::cli {
@@ -91,6 +94,27 @@ int cmd_strategies(std::ostream& out, bool json) {
     print_text(out);
   }
   return 0;
+}
+
+}  // namespace emitlab::cli
+
+namespace emitlab::cli {
+
+Command strategies_command() {
+  Command c;
+  c.name = "strategies";
+  c.summary = "list the bases, options and parameters, and what strategies promise each other";
+  c.example = "strategies --json";
+  Flag json;
+  json.name = "--json";
+  json.help = "print JSON instead of text";
+  c.flags.push_back(json);
+  c.run = [](const Command&, const Args& args) {
+    const int status = cmd_strategies(std::cout, args.has("--json"));
+    flush_stdout();
+    return status;
+  };
+  return c;
 }
 
 }  // namespace emitlab::cli

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 
@@ -107,13 +108,18 @@ ShardResult run_shard(const CampaignSpec& spec, const CaseObserver& observer) {
     } else {
       v.finding = Finding{"generation", error};
     }
-    if (r.cases % step == 0 || r.cases == mine) {
-      std::cerr << "[campaign] " << shard_name(spec) << ": " << r.cases << "/" << mine << " cases, "
-                << elapsed() << " s\n";
+    if (spec.progress && (r.cases % step == 0 || r.cases == mine)) {
+      // The estimate: the mean time per case so far times the cases left.
+      const double t = elapsed();
+      char line[160];
+      std::snprintf(line, sizeof line, "%d/%d cases, %.1f s elapsed, about %.0f s left", r.cases,
+                    mine, t, r.cases > 0 ? t / r.cases * (mine - r.cases) : 0.0);
+      std::cerr << "[campaign] " << shard_name(spec) << ": " << line << "\n";
     }
     if (!v.finding) continue;
-    std::cerr << "[campaign] " << shard_name(spec) << ": case " << i << " fails ("
-              << v.finding->rule << "), shrinking\n";
+    if (spec.progress)
+      std::cerr << "[campaign] " << shard_name(spec) << ": case " << i << " fails ("
+                << v.finding->rule << "), shrinking\n";
     ShardViolation out;
     out.index = i;
     if (c) {
@@ -177,6 +183,8 @@ int campaign_main(int argc, char** argv) {
   app.add_option("--cases", cases, "cases in the whole campaign (default: the property's budget)");
   app.add_option("--shard", shard_text, "K/N, or auto (Slurm array / Kubernetes Indexed Job)");
   app.add_option("--out", out_path, "write the line to FILE instead of stdout");
+  bool quiet = false;
+  app.add_flag("--quiet", quiet, "no progress lines on stderr");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -204,6 +212,7 @@ int campaign_main(int argc, char** argv) {
   const ShardParse shard = parse_shard(shard_text);
   if (!shard.shard) return std::cerr << "props_campaign: " << shard.error << "\n", 2;
   spec.shard = *shard.shard;
+  spec.progress = !quiet;
   std::ofstream file;
   if (!out_path.empty()) {
     file.open(out_path, std::ios::trunc);
@@ -215,14 +224,21 @@ int campaign_main(int argc, char** argv) {
   const ShardResult result = run_shard(spec);
   std::ostream& out = out_path.empty() ? std::cout : file;
   out << shard_json(spec, result).dump() << '\n' << std::flush;
-  if (!out) {
-    std::cerr << "props_campaign: the result line could not be written"
-              << (out_path.empty() ? "" : " to '" + out_path + "'") << "\n";
-    return 2;
+  bool written = static_cast<bool>(out);
+  if (!out_path.empty()) {
+    file.close();  // a full disk can fail only here
+    written = written && !file.fail();
   }
-  std::cerr << "[campaign] " << shard_name(spec) << ": "
-            << (result.violation ? "violation " + result.violation->rule : "clean") << ", "
-            << result.cases << " cases, " << result.seconds << " s\n";
+  if (!written) {
+    std::cerr << "props_campaign: could not write the result line to "
+              << (out_path.empty() ? "standard output" : "--out '" + out_path + "'")
+              << " (the result is lost)\n";
+    return 1;
+  }
+  if (spec.progress)
+    std::cerr << "[campaign] " << shard_name(spec) << ": "
+              << (result.violation ? "violation " + result.violation->rule : "clean") << ", "
+              << result.cases << " cases, " << result.seconds << " s\n";
   return result.violation ? 1 : 0;
 }
 

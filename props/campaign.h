@@ -26,6 +26,7 @@ struct CampaignSpec {
   std::uint64_t seed = 0;
   int cases = 0;  // the whole campaign's, over every shard
   Shard shard;
+  bool progress = true;  // a line on stderr per tenth of the shard's cases (--quiet: none)
 };
 
 // The largest case size (RapidCheck's default max_size); sizes grow from 0 with the index.
@@ -67,7 +68,8 @@ ShardResult run_shard(const CampaignSpec& spec, const CaseObserver& observer = {
 nlohmann::json shard_json(const CampaignSpec& spec, const ShardResult& result);
 
 // `props_campaign` (and any props binary's `campaign` command): parses the flags, runs the
-// shard, writes its line. Exit 0 clean, 1 violation, 2 bad usage or an unwritable output.
+// shard, writes its line. Exit 0 clean, 1 violation or a result line that could not be written
+// (one line naming the file), 2 bad usage.
 int campaign_main(int argc, char** argv);
 
 }  // namespace emitlab::props

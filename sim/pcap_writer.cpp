@@ -3,6 +3,9 @@
 #include <pcap/pcap.h>
 
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -60,6 +63,16 @@ PcapWriter::PcapWriter(const std::string& path)
 }
 
 PcapWriter::~PcapWriter() = default;
+
+std::string PcapWriter::close() {
+  if (!dumper_) return {};
+  errno = 0;
+  const bool flushed = pcap_dump_flush(dumper_.get()) == 0;
+  const bool clean = std::ferror(pcap_dump_file(dumper_.get())) == 0;
+  const std::string why = errno != 0 ? std::strerror(errno) : "write failed";
+  dumper_.reset();  // fclose
+  return flushed && clean ? std::string{} : why;
+}
 
 void PcapWriter::on_connection_start(std::uint64_t t, std::uint32_t c) {
   Flow& f = flows_[c];
@@ -125,7 +138,7 @@ void PcapWriter::segment(std::uint64_t t, std::uint32_t c, bool from_client, std
   h.ts.tv_sec = static_cast<time_t>(t / 1'000'000'000);
   h.ts.tv_usec = static_cast<suseconds_t>(t % 1'000'000'000);  // nanoseconds in a nano file
   h.caplen = h.len = static_cast<bpf_u_int32>(pkt.size());
-  pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &h, pkt.data());
+  if (dumper_) pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &h, pkt.data());
   ++packets_;
 }
 

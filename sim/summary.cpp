@@ -62,6 +62,7 @@ Summary summarize(const RunResult& run) {
   const PassRecord& t = run.totals;
   s.ssl_writes = t.ssl_writes;
   s.tls_records = t.tls_records;
+  s.undersized_records = t.undersized_records;
   s.write_submissions = t.write_submissions;
   s.records_per_submission = ratio(t.tls_records, t.write_submissions);
   s.parks = t.parks;
@@ -79,6 +80,7 @@ Summary summarize(const RunResult& run) {
   s.ref_ops_per_pass = ratio(static_cast<double>(s.ref_ops), static_cast<double>(s.passes));
   s.objects_destroyed_in_passes = t.objects_destroyed;
   s.bytes_copied = t.copied_total();
+  s.bytes_copied_per_response = ratio(static_cast<double>(s.bytes_copied), responses);
   for (std::size_t i = 0; i < kCopySites; ++i) {
     s.copied_per_response[i] = ratio(static_cast<double>(t.copied[i]), responses);
   }

@@ -43,6 +43,7 @@ struct Summary {
   double passes_per_response = 0;
   std::uint64_t ssl_writes = 0;
   std::uint64_t tls_records = 0;
+  std::uint64_t undersized_records = 0;  // PassRecord::undersized_records over every pass
   std::uint64_t write_submissions = 0;
   double records_per_submission = 0;
   std::uint64_t parks = 0;
@@ -60,6 +61,7 @@ struct Summary {
   double ref_ops_per_pass = 0;
   std::uint64_t objects_destroyed_in_passes = 0;
   std::uint64_t bytes_copied = 0;
+  double bytes_copied_per_response = 0;
   std::array<double, kCopySites> copied_per_response{};  // by site (CopySite order)
   std::uint64_t app_bytes = 0;
   std::uint64_t wire_bytes = 0;

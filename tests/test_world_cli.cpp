@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <zlib.h>
+
 #include "sim/replay.h"
 #include "support/shell.h"
 
@@ -253,15 +255,17 @@ BOOST_AUTO_TEST_CASE(compare_defaults_to_lockstep_and_says_what_was_promised) {
 }
 
 BOOST_AUTO_TEST_CASE(run_prints_the_new_figures) {
-  const auto r = cli(std::string("run ") + kBusy);
+  const auto r = cli(std::string("run ") + kBusy + " --wide");
   BOOST_TEST(r.status == 0);
-  for (const char* label :
-       {"pacing", "timing-dependent", "passes/response", "records/submission", "parks",
-        "emitter allocs/pass p99", "allocs/response emitter", "allocs/response openssl",
-        "ref ops/pass", "copied/response stage", "wire overhead", "first byte p50/p99",
-        "last byte p50/p99", "world speed (host)", "responses/CPU s", "replay"}) {
+  for (const char* label : {"pacing", "timing-dependent", "/resp", "/submit", "parks", "allocs",
+                            "/pass p99", "allocs/resp", "openssl", "ref ops", "copied/resp",
+                            "stage", "over-", "first byte", "last byte", "resp/CPU s", "sha256"}) {
     BOOST_TEST(r.out.find(label) != std::string::npos, label);
   }
+  // Replay tokens leave the table: a run that passed prints its token only when asked.
+  BOOST_TEST(r.out.find("emitlab replay") == std::string::npos);
+  const auto shown = cli(std::string("run ") + kBusy + " --show-replay");
+  BOOST_TEST(shown.out.find("emitlab replay emitlab1.") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(trace_lines_cover_passes_writes_reads_and_frames) {
@@ -360,4 +364,100 @@ BOOST_AUTO_TEST_CASE(sibling_builds_give_the_same_summaries) {
     ++compared;
   }
   BOOST_TEST_MESSAGE("fresh sibling builds compared: " << compared);
+}
+
+namespace {
+
+// A token as sim/replay.h documents its format, with any scenario text and build strings: the
+// way a hostile or corrupted token reaches decode().
+std::string handmade_token(const sim::BuildIdentity& build, const std::string& scenario_json) {
+  std::string raw = "EMR1";
+  auto varint = [](std::string& out, std::uint64_t v) {
+    for (; v >= 0x80; v >>= 7) out += static_cast<char>(v | 0x80);
+    out += static_cast<char>(v);
+  };
+  auto str = [&](const std::string& s) {
+    varint(raw, s.size());
+    raw += s;
+  };
+  str(build.commit);
+  str(build.openssl);
+  str(build.nghttp2);
+  str(scenario_json);
+  raw += '\0';                  // form 0: the seed's choices
+  varint(raw, 0);               // count
+  raw += std::string(8, '\0');  // digest
+  uLongf size = compressBound(raw.size());
+  std::string packed(size, '\0');
+  BOOST_REQUIRE(compress2(reinterpret_cast<Bytef*>(packed.data()), &size,
+                          reinterpret_cast<const Bytef*>(raw.data()), raw.size(), 9) == Z_OK);
+  packed.resize(size);
+  std::string framed;
+  varint(framed, raw.size());
+  framed += packed;
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out = "emitlab1.";
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : framed) {
+    acc = (acc << 8) | static_cast<std::uint8_t>(c);
+    for (bits += 8; bits >= 6;) out += kAlphabet[(acc >> (bits -= 6)) & 63];
+  }
+  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 63];
+  return out;
+}
+
+}  // namespace
+
+// Issue 12 item 1: hostile scenario files and tokens are one line and exit 2, never an abort,
+// a stack overflow, an unbounded read or a raw control character.
+BOOST_AUTO_TEST_CASE(hostile_files_and_tokens_get_one_line_and_status_2) {
+  const fs::path overflow = temp("overflow.json");
+  write(overflow, R"({"seed": 1e400})");
+  const fs::path deep = temp("deep.json");
+  write(deep,
+        "{\"workload\":{\"body\":" + std::string(70000, '[') + std::string(70000, ']') + "}}");
+  const fs::path dup = temp("dup.json");
+  write(dup, R"({"seed": 1, "seed": 2})");
+  const std::pair<std::string, const char*> files[] = {
+      {overflow.string(), "number overflow"},
+      {deep.string(), "nested deeper"},
+      {dup.string(), "duplicate key 'seed'"},
+      {"/dev/zero", "larger than 1048576 bytes"},
+  };
+  for (const auto& [file, why] : files) {
+    const auto r = cli("run --scenario " + file);
+    BOOST_TEST_CONTEXT(file << " -> " << r.out.substr(0, 300)) {
+      BOOST_TEST(r.status == 2);
+      BOOST_TEST(lines(r.out) == 1U);
+      BOOST_TEST(r.out.find(why) != std::string::npos);
+    }
+  }
+  const sim::BuildIdentity here = sim::this_build();
+  sim::BuildIdentity other = here;
+  other.commit = "evil\n\x1b[2J" + std::string(100000, 'x');
+  const std::pair<std::string, const char*> tokens[] = {
+      {handmade_token(here, R"({"seed": 1e400})"), "number overflow"},
+      {handmade_token(here, "{\"seed\":" + std::string(5000, '[') + std::string(5000, ']') + "}"),
+       "nested deeper"},
+      {handmade_token(here, R"({"seed": 1, "seed": 1})"), "duplicate key"},
+      {handmade_token(other, sim::canonical_json(sim::Scenario{}, -1)), "evil\\n\\x1b[2J"},
+      {"emitlab1." + std::string(70000, 'A'), "longer than 65536"},
+  };
+  for (const auto& [token, why] : tokens) {
+    const auto r = cli("replay '" + token + "'");
+    BOOST_TEST_CONTEXT(why << " -> " << r.out.substr(0, 300)) {
+      BOOST_TEST(r.status == 2);
+      BOOST_TEST(lines(r.out) == 1U);
+      BOOST_TEST(r.out.find(why) != std::string::npos);
+      BOOST_TEST(r.out.find('\x1b') == std::string::npos);
+      BOOST_TEST(r.out.size() < 1000U);
+    }
+  }
+  // The handmade encoder is the real format: a well-formed handmade token is read and run (its
+  // zero choice count is then caught as a divergence).
+  const auto good =
+      cli("replay '" + handmade_token(here, sim::canonical_json(sim::Scenario{}, -1)) + "' --json");
+  BOOST_TEST(good.status == 1);
+  BOOST_TEST(good.out.find("replay diverged") != std::string::npos, good.out.substr(0, 300));
 }
