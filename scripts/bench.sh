@@ -107,6 +107,12 @@ if [[ "$time_run" == yes ]]; then
     ((total > 0)) && flags+=(--emitlab_progress_total="$total")
   fi
   "$bin" "${flags[@]}" "${extra[@]}"
+  # Google Benchmark does not check its writes: a full disk leaves a cut run.json behind.
+  if ! /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))["benchmarks"]' \
+    "$out/run.json" 2>/dev/null; then
+    echo "bench.sh: $out/run.json could not be written whole (disk full?)" >&2
+    exit 1
+  fi
   report+=("$out/run.json")
   [[ -n "$baseline" ]] && report+=(--baseline "$baseline")
 fi
