@@ -183,44 +183,35 @@ Unit duration_unit(double largest) {
 
 }  // namespace
 
+// One row per group, both of its names: the table heading and the word --fields takes.
+struct GroupNames {
+  Group group;
+  const char* heading;
+  const char* name;
+};
+constexpr GroupNames kGroupNames[] = {
+    {Group::Delivery, "delivery", "delivery"},
+    {Group::PassesAndWrites, "passes and writes", "passes"},
+    {Group::AllocationsAndReferences, "allocations and references", "allocations"},
+    {Group::Copies, "copies", "copies"},
+    {Group::Wire, "wire", "wire"},
+    {Group::Time, "time", "time"},
+};
+
+const GroupNames* names_of(Group g) {
+  for (const auto& n : kGroupNames)
+    if (n.group == g) return &n;
+  return nullptr;  // Group::JsonOnly: shown in --json only
+}
+
 const char* heading(Group g) {
-  switch (g) {
-    case Group::Delivery:
-      return "delivery";
-    case Group::PassesAndWrites:
-      return "passes and writes";
-    case Group::AllocationsAndReferences:
-      return "allocations and references";
-    case Group::Copies:
-      return "copies";
-    case Group::Wire:
-      return "wire";
-    case Group::Time:
-      return "time";
-    case Group::JsonOnly:
-      break;
-  }
-  return "json";
+  const GroupNames* n = names_of(g);
+  return n ? n->heading : "json";
 }
 
 const char* group_name(Group g) {
-  switch (g) {
-    case Group::Delivery:
-      return "delivery";
-    case Group::PassesAndWrites:
-      return "passes";
-    case Group::AllocationsAndReferences:
-      return "allocations";
-    case Group::Copies:
-      return "copies";
-    case Group::Wire:
-      return "wire";
-    case Group::Time:
-      return "time";
-    case Group::JsonOnly:
-      break;
-  }
-  return "json";
+  const GroupNames* n = names_of(g);
+  return n ? n->name : "json";
 }
 
 const std::vector<Field>& summary_fields() {
