@@ -430,7 +430,7 @@ SslCtxPtr DeterministicTls::make_server_ctx() {
   return ctx;
 }
 
-SslCtxPtr DeterministicTls::make_client_ctx() const {
+SslCtxPtr DeterministicTls::make_client_ctx() {
   SslCtxPtr ctx(SSL_CTX_new_ex(libctx_.get(), nullptr, TLS_client_method()));
   require(ctx != nullptr, "SSL_CTX_new_ex(client)");
   pin_tls13(ctx.get());
@@ -442,11 +442,86 @@ SslCtxPtr DeterministicTls::make_client_ctx() const {
   // Unlike most of the API, SSL_CTX_set_alpn_protos returns 0 on success.
   require(SSL_CTX_set_alpn_protos(ctx.get(), kAlpnH2, sizeof kAlpnH2) == 0,
           "SSL_CTX_set_alpn_protos");
+  SSL_CTX_set_app_data(ctx.get(), this);  // use_psk finds the PSK through the context
   return ctx;
 }
 
 void DeterministicTls::reseed(std::uint64_t seed) {
   stream_->rewind(seed);
+  // The PSK comes from a block of another key (domain "emitlab-tls-psk"), so it is not a prefix
+  // of the stream both sides draw their randoms from.
+  const std::array<std::uint8_t, 64> block = detail::chacha20_block(
+      {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), 0x74696d65,
+       0x2d62616c, 0x2d736c74, 0x006b7370, 0, 0},
+      0, {0, 0, 0});
+  std::copy_n(block.begin(), psk_.size(), psk_.begin());
+}
+
+// What OpenSSL 3.0 negotiates between two of its own endpoints: its client always offers
+// psk_dhe_ke and sends an X25519 key share, and its server uses that share whenever it can,
+// so a PSK alone still costs the full key exchange. SSL_OP_ALLOW_NO_DHE_KEX on the client adds
+// psk_ke to the offered modes and on the server lets it accept psk_ke; giving the server only a
+// group the client does not support (X448) leaves it no share to use and no group to ask for
+// in a HelloRetryRequest, and then (final_key_share, with the PSK accepted) it completes in
+// psk_ke. The client still generates its one key share, which nobody uses.
+void DeterministicTls::set_handshake(TlsHandshake handshake) {
+  if (handshake == handshake_) return;
+  SSL_CTX* server = server_ctx_.get();
+  SSL_CTX* client = client_ctx_.get();
+  if (handshake == TlsHandshake::Psk) {
+    SSL_CTX_set_options(server, SSL_OP_ALLOW_NO_DHE_KEX);
+    SSL_CTX_set_options(client, SSL_OP_ALLOW_NO_DHE_KEX);
+    require(SSL_CTX_set1_groups_list(server, kPskServerGroup) == 1, "SSL_CTX_set1_groups_list");
+    SSL_CTX_set_psk_find_session_callback(server, &find_psk);
+    SSL_CTX_set_psk_use_session_callback(client, &use_psk);
+  } else {
+    SSL_CTX_clear_options(server, SSL_OP_ALLOW_NO_DHE_KEX);
+    SSL_CTX_clear_options(client, SSL_OP_ALLOW_NO_DHE_KEX);
+    require(SSL_CTX_set1_groups_list(server, kGroup) == 1, "SSL_CTX_set1_groups_list");
+    SSL_CTX_set_psk_find_session_callback(server, nullptr);
+    SSL_CTX_set_psk_use_session_callback(client, nullptr);
+  }
+  handshake_ = handshake;
+}
+
+SSL_SESSION* DeterministicTls::psk_session(SSL* ssl) const noexcept {
+  static constexpr unsigned char kSuiteId[] = {0x13, 0x01};  // TLS_AES_128_GCM_SHA256
+  const SSL_CIPHER* cipher = SSL_CIPHER_find(ssl, kSuiteId);
+  SSL_SESSION* session = SSL_SESSION_new();
+  if (cipher == nullptr || session == nullptr ||
+      SSL_SESSION_set1_master_key(session, psk_.data(), psk_.size()) != 1 ||
+      SSL_SESSION_set_cipher(session, cipher) != 1 ||
+      SSL_SESSION_set_protocol_version(session, TLS1_3_VERSION) != 1) {
+    SSL_SESSION_free(session);
+    return nullptr;
+  }
+  return session;
+}
+
+// The client's callback, asked for the first ClientHello (md null) and again after a
+// HelloRetryRequest (md: the negotiated suite's hash, which with one suite is the PSK's).
+int DeterministicTls::use_psk(SSL* ssl, const EVP_MD* /*md*/, const unsigned char** id,
+                              std::size_t* idlen, SSL_SESSION** session) noexcept {
+  const auto* self =
+      static_cast<const DeterministicTls*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  *session = self != nullptr ? self->psk_session(ssl) : nullptr;
+  if (*session == nullptr) return 0;
+  *id = reinterpret_cast<const unsigned char*>(kPskIdentity.data());
+  *idlen = kPskIdentity.size();
+  return 1;
+}
+
+// The server's callback: an unknown identity is no PSK (the handshake then fails, psk_ke
+// having no certificate path to fall back to with the server's group).
+int DeterministicTls::find_psk(SSL* ssl, const unsigned char* identity, std::size_t identity_len,
+                               SSL_SESSION** session) noexcept {
+  *session = nullptr;
+  const auto* self =
+      static_cast<const DeterministicTls*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  const std::string_view named(reinterpret_cast<const char*>(identity), identity_len);
+  if (self == nullptr || named != kPskIdentity) return 1;
+  *session = self->psk_session(ssl);
+  return *session != nullptr ? 1 : 0;
 }
 
 void DeterministicTls::set_keylog_sink(std::function<void(std::string_view line)> sink) {

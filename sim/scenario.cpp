@@ -118,6 +118,7 @@ void describe(Scenario& s, V& v) {
     v.size("plaintext", s.rings.plaintext, 4096, 16 * kMiB);
     v.size("cipher_in", s.rings.cipher_in, kRecordSlot, kMiB);
   });
+  v.object("tls", [&] { v.choice("handshake", s.tls.handshake, kTlsHandshakes); });
 }
 
 class Reader {

@@ -13,6 +13,7 @@
 #include "core/mutant.h"
 #include "core/strategy.h"
 #include "sim/choice.h"
+#include "sim/tls_handshake.h"
 
 namespace emitlab::sim {
 
@@ -101,6 +102,13 @@ struct Scenario {
     std::uint64_t cipher_in = 17408;
     bool operator==(const Rings&) const = default;
   } rings;
+
+  struct Tls {
+    // Certificate is what a real server does and what every stored wire hash was made with; the
+    // explorer's scopes choose psk (see sim/tls_handshake.h).
+    TlsHandshake handshake = TlsHandshake::Certificate;
+    bool operator==(const Tls&) const = default;
+  } tls;
 
   bool operator==(const Scenario&) const = default;
 

@@ -59,6 +59,7 @@ class World final : private ChoiceContext {
         chooser_(options.choices ? *options.choices : seeded_, options.keep_choices),
         scheduler_(chooser_) {
     if (options.tls) tls_.reseed(scenario.seed);
+    tls_.set_handshake(scenario.tls.handshake);  // a shared one may come from another scenario
     if (options.keylog || options.tls) tls_.set_keylog_sink(options.keylog);
     if (options.choices) options.choices->bind(this);
   }

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -66,8 +67,10 @@ struct Transcript {
 // test moves bytes between the two network halves and records everything it moves.
 class Link {
  public:
-  explicit Link(const DeterministicTls& tls)
-      : client_(SSL_new(tls.client_ctx())), server_(SSL_new(tls.server_ctx())) {
+  explicit Link(const DeterministicTls& tls) : Link(tls, tls) {}
+  // A client of one object talking to the server of another (only bytes cross between them).
+  Link(const DeterministicTls& client_side, const DeterministicTls& server_side)
+      : client_(SSL_new(client_side.client_ctx())), server_(SSL_new(server_side.server_ctx())) {
     if (!client_ || !server_) throw std::runtime_error("SSL_new:" + openssl_errors());
     client_net_ = attach_pair(client_.get());
     server_net_ = attach_pair(server_.get());
@@ -215,9 +218,14 @@ std::string sha256_hex(const Transcript& t) {
   return hex;
 }
 
+// Both handshakes: the psk one makes OpenSSL build sessions (which read time()), and the
+// bytes must not depend on when they were made.
 std::string fixed_seed_sha() {
-  const DeterministicTls tls(kFixedSeed);
-  return sha256_hex(run_session(tls));
+  DeterministicTls tls(kFixedSeed);
+  const std::string certificate = sha256_hex(run_session(tls));
+  tls.set_handshake(emitlab::sim::TlsHandshake::Psk);
+  tls.reseed(kFixedSeed);
+  return certificate + " " + sha256_hex(run_session(tls));
 }
 
 // popen runs /bin/sh, for which /proc/self/exe names the shell: resolve the path here.
@@ -257,6 +265,30 @@ void check_pinned(SSL* ssl) {
   SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
   BOOST_TEST(std::string_view(reinterpret_cast<const char*>(alpn), alpn_len) == "h2");
 }
+
+// The extension types of the transcript's ServerHello (RFC 8446 4.1.3), the first handshake
+// message the server sends: record header (5), handshake header (4), legacy_version (2),
+// random (32), legacy_session_id_echo (1 + n), cipher_suite (2), compression (1), extensions.
+std::vector<unsigned> server_hello_extensions(const Bytes& s2c) {
+  std::size_t at = 5 + 4 + 2 + 32;
+  BOOST_REQUIRE(s2c.size() > at + 1 && s2c[0] == 22 && s2c[5] == 2);  // handshake, ServerHello
+  at += 1 + s2c[at] + 2 + 1;
+  BOOST_REQUIRE(s2c.size() >= at + 2);
+  const std::size_t end = at + 2 + (std::size_t{s2c[at]} << 8 | s2c[at + 1]);
+  BOOST_REQUIRE(s2c.size() >= end);
+  std::vector<unsigned> types;
+  for (at += 2; at + 4 <= end; at += 4 + (std::size_t{s2c[at + 2]} << 8 | s2c[at + 3])) {
+    types.push_back(unsigned{s2c[at]} << 8 | s2c[at + 1]);
+  }
+  return types;
+}
+
+bool has(const std::vector<unsigned>& v, unsigned x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+constexpr unsigned kPreSharedKey = 41;  // RFC 8446 extension types
+constexpr unsigned kKeyShare = 51;
 
 std::string hex(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -381,11 +413,86 @@ BOOST_AUTO_TEST_CASE(keylog_sink_receives_tls13_secrets) {
   BOOST_TEST(lines.size() == logged);
 }
 
+// psk: the server accepts the PSK and answers without a key share (psk_ke: no X25519 on its
+// side, no certificate, no signature); suite and ALPN stay pinned; data arrives byte exact.
+BOOST_AUTO_TEST_CASE(psk_handshake_is_psk_ke_and_data_arrives_byte_exact) {
+  DeterministicTls tls(1);
+  {
+    Link link(tls);  // the certificate handshake first: its ServerHello has a key share
+    link.handshake();
+    const auto ext = server_hello_extensions(link.transcript().s2c);
+    BOOST_TEST(has(ext, kKeyShare));
+    BOOST_TEST(!has(ext, kPreSharedKey));
+    BOOST_TEST(SSL_session_reused(link.server()) == 0);
+  }
+  tls.set_handshake(emitlab::sim::TlsHandshake::Psk);
+  BOOST_TEST((tls.handshake() == emitlab::sim::TlsHandshake::Psk));
+  Link link(tls);
+  link.handshake();
+  const auto ext = server_hello_extensions(link.transcript().s2c);
+  BOOST_TEST(has(ext, kPreSharedKey));
+  BOOST_TEST(!has(ext, kKeyShare));
+  BOOST_TEST(SSL_session_reused(link.server()) == 1);
+  BOOST_TEST(SSL_session_reused(link.client()) == 1);
+  BOOST_TEST(SSL_get0_peer_certificate(link.client()) == nullptr);
+  for (SSL* ssl : {link.client(), link.server()}) {
+    BOOST_TEST(SSL_version(ssl) == TLS1_3_VERSION);
+    BOOST_TEST(std::string_view(SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl))) ==
+               DeterministicTls::kCipherSuite);
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_len = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+    BOOST_TEST(std::string_view(reinterpret_cast<const char*>(alpn), alpn_len) == "h2");
+  }
+  BOOST_TEST((link.server_to_client(app_writes()) == concat(app_writes())));
+}
+
+// The PSK is what authenticates: a client whose key came from another seed cannot finish.
+BOOST_AUTO_TEST_CASE(psk_from_another_seed_fails_the_handshake) {
+  DeterministicTls client(1);
+  DeterministicTls server(1);
+  client.set_handshake(emitlab::sim::TlsHandshake::Psk);
+  server.set_handshake(emitlab::sim::TlsHandshake::Psk);
+  {
+    Link same_key(client, server);
+    BOOST_CHECK_NO_THROW(same_key.handshake());
+  }
+  client.reseed(2);
+  server.reseed(1);
+  Link other_key(client, server);
+  BOOST_CHECK_THROW(other_key.handshake(), std::runtime_error);
+}
+
+// One object switched between handshakes and rewound gives, in each, the bytes of a fresh one.
+BOOST_AUTO_TEST_CASE(switched_and_rewound_matches_a_fresh_object_in_both_handshakes) {
+  using emitlab::sim::TlsHandshake;
+  DeterministicTls fresh_psk(99);
+  fresh_psk.set_handshake(TlsHandshake::Psk);
+  const Transcript psk = run_session(fresh_psk);
+  const Transcript certificate = run_session(DeterministicTls(99));
+  BOOST_TEST(!same(psk, certificate));
+
+  DeterministicTls reused(1);
+  run_session(reused);
+  reused.set_handshake(TlsHandshake::Psk);
+  run_session(reused);
+  reused.reseed(99);
+  BOOST_TEST(same(run_session(reused), psk));
+  reused.set_handshake(TlsHandshake::Certificate);
+  reused.reseed(99);
+  BOOST_TEST(same(run_session(reused), certificate));
+  reused.set_handshake(TlsHandshake::Psk);
+  reused.reseed(99);
+  BOOST_TEST(same(run_session(reused), psk));
+  reused.reseed(98);
+  BOOST_TEST(!same(run_session(reused), psk));  // another seed: another PSK and randoms
+}
+
 BOOST_AUTO_TEST_CASE(transcript_is_identical_across_processes) {
   const std::string in_process = fixed_seed_sha();
   const std::string first = sha_from_child_process();
   const std::string second = sha_from_child_process();
-  BOOST_TEST(in_process.size() == 64u);
+  BOOST_TEST(in_process.size() == 64u + 1 + 64u);
   BOOST_TEST(first == in_process);
   BOOST_TEST(second == in_process);
 }

@@ -120,6 +120,8 @@ BOOST_AUTO_TEST_CASE(bad_values_are_errors_naming_value_key_and_what_is_allowed)
       {R"({"version": 2})", {"2", "version", "1..1"}},
       {R"({"workload": []})", {"[]", "workload", "an object"}},
       {R"({"seed": "one"})", {"\"one\"", "seed", "non-negative"}},
+      {R"({"tls": {"handshake": "rsa"}})", {"\"rsa\"", "tls.handshake", "certificate|psk"}},
+      {R"({"tls": {"handshake": "psk", "group": "X25519"}})", {"tls.group", "unknown", "key"}},
   };
   for (const auto& c : cases) {
     const std::string e = error_of(c.json);
@@ -153,6 +155,23 @@ BOOST_AUTO_TEST_CASE(mutants_are_read_by_name_and_default_to_none) {
   const auto read = sim::parse_scenario(old);
   BOOST_REQUIRE_MESSAGE(read.scenario.has_value(), read.error);
   BOOST_TEST((read.scenario->mutant == emitlab::Mutant::None));
+  BOOST_TEST((*read.scenario == sim::Scenario{}));
+}
+
+BOOST_AUTO_TEST_CASE(the_handshake_is_read_by_name_and_defaults_to_certificate) {
+  const auto ok = sim::parse_scenario(R"({"tls": {"handshake": "psk"}})");
+  BOOST_REQUIRE(ok.scenario.has_value());
+  BOOST_TEST((ok.scenario->tls.handshake == sim::TlsHandshake::Psk));
+  const std::string text = sim::canonical_json(*ok.scenario, -1);
+  BOOST_TEST(text.find(R"("tls":{"handshake":"psk"})") != std::string::npos, text);
+  // A scenario written before the key existed (an old replay token's) reads as certificate.
+  std::string old = sim::canonical_json(sim::Scenario{}, -1);
+  const std::string key = R"(,"tls":{"handshake":"certificate"})";
+  BOOST_REQUIRE(old.find(key) != std::string::npos);
+  old.erase(old.find(key), key.size());
+  const auto read = sim::parse_scenario(old);
+  BOOST_REQUIRE_MESSAGE(read.scenario.has_value(), read.error);
+  BOOST_TEST((read.scenario->tls.handshake == sim::TlsHandshake::Certificate));
   BOOST_TEST((*read.scenario == sim::Scenario{}));
 }
 
