@@ -25,6 +25,7 @@ sim::ExploreReport explore_checked(const ExploreRequest& request) {
       source.set_checker_state([&steps] { return steps.state_digest(); });
     };
     const CheckedRun checked = run_checked(request.scenario, o);
+    if (request.observe) request.observe(checked);
     sim::ScheduleVerdict v;
     if (checked.finding) {
       v.violation = true;

@@ -3,6 +3,7 @@
 // the first broken rule is the schedule's violation.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "check/checked_run.h"
@@ -16,6 +17,8 @@ struct ExploreRequest {
   sim::ExploreLimits limits;
   CheckOptions run;  // a test emitter, if any (choices and tls are the explorer's)
   sim::Explorer::Poll poll;
+  // Called with every run's checked result, in order (tests compare two explorations with it).
+  std::function<void(const CheckedRun&)> observe;
 };
 sim::ExploreReport explore_checked(const ExploreRequest& request);
 

@@ -69,7 +69,7 @@ constexpr ScopeText kScopes[] = {
 std::vector<Scope> build_named() {
   std::vector<Scope> out;
   for (const ScopeText& t : kScopes) {
-    auto parsed = parse_scenario(t.scenario);
+    auto parsed = parse_scenario(t.scenario, scope_base());
     if (!parsed.scenario) throw std::logic_error(std::string(t.name) + ": " + parsed.error);
     out.push_back({t.name, t.hazard, *parsed.scenario, t.bound, {}});
   }
@@ -91,6 +91,12 @@ constexpr TeethScope kTeeth[] = {
 };
 
 }  // namespace
+
+Scenario scope_base() {
+  Scenario s;
+  s.tls.handshake = TlsHandshake::Psk;
+  return s;
+}
 
 const TeethScope& teeth_scope(Mutant m) {
   for (const TeethScope& t : kTeeth) {
@@ -145,7 +151,7 @@ ScopeParse parse_scope(std::string_view json_text, const std::string& origin) {
       }
     } else if (key == "scenario") {
       if (!value.is_object()) return fail("key 'scenario' must be an object");
-      auto parsed = parse_scenario(value.dump());
+      auto parsed = parse_scenario(value.dump(), scope_base());
       if (!parsed.scenario) return fail(parsed.error);
       scope.scenario = *parsed.scenario;
     } else {

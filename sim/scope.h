@@ -4,7 +4,8 @@
 // scenarios) describe users' own:
 //   {"name": "mine", "hazard": "what it reaches", "bound": 2, "hold": ["read_delay"],
 //    "scenario": { ...a scenario, read by parse_scenario... }}
-// Only "scenario" is required; unknown keys are errors.
+// Only "scenario" is required; unknown keys are errors. A scope's scenario starts from
+// scope_base(): its handshake is psk unless it says {"tls": {"handshake": "certificate"}}.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,10 @@ struct Scope {
   std::uint32_t bound = 1;
   std::vector<Decision> hold;
 };
+
+// The scenario a scope's "scenario" is read over: the default one with the psk handshake, which
+// makes a schedule several times cheaper and leaves the application stream as it is.
+Scenario scope_base();
 
 // Every named scope, in a fixed order.
 const std::vector<Scope>& named_scopes();

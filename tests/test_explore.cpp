@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "core/drain_emitter.h"
 #include "core/gather_emitter.h"
 #include "core/hybrid_emitter.h"
+#include "core/mutant.h"
 #include "sim/deterministic_tls.h"
 #include "sim/replay.h"
 #include "sim/scope.h"
@@ -132,6 +134,169 @@ BOOST_AUTO_TEST_CASE(rewound_tls_gives_the_bytes_of_a_fresh_one) {
   BOOST_TEST(rewound.app_sha256() == fresh.app_sha256());
   BOOST_TEST(rewound.choices.digest == fresh.choices.digest);
   BOOST_TEST(rewound.choices.count == fresh.choices.count);
+}
+
+// The same in the psk handshake the scopes make, and a DeterministicTls that served certificate
+// handshakes first is switched, not stuck.
+BOOST_AUTO_TEST_CASE(rewound_tls_gives_the_bytes_of_a_fresh_one_in_the_psk_handshake) {
+  sim::Scenario a = scope("inflight-encrypt").scenario;
+  BOOST_REQUIRE(a.tls.handshake == sim::TlsHandshake::Psk);  // the scopes' default
+  a.strategy = spec("gather");
+  sim::Scenario certificate = a;
+  certificate.tls.handshake = sim::TlsHandshake::Certificate;
+  certificate.seed = a.seed + 41;
+  const sim::RunResult fresh = sim::run_world(a);
+  sim::DeterministicTls tls(certificate.seed);
+  sim::RunOptions reuse;
+  reuse.tls = &tls;
+  const sim::RunResult other = sim::run_world(certificate, reuse);
+  const sim::RunResult rewound = sim::run_world(a, reuse);
+  BOOST_REQUIRE(fresh.ok());
+  BOOST_REQUIRE(other.ok());
+  certificate.seed = a.seed;  // the same seed in the certificate handshake: other ciphertext
+  const sim::RunResult same_seed = sim::run_world(certificate);
+  BOOST_TEST(same_seed.wire_sha256() != fresh.wire_sha256());
+  BOOST_TEST(same_seed.app_sha256() == fresh.app_sha256());
+  BOOST_TEST(other.wire_sha256() != fresh.wire_sha256());
+  BOOST_TEST(rewound.wire_sha256() == fresh.wire_sha256());
+  BOOST_TEST(rewound.app_sha256() == fresh.app_sha256());
+  BOOST_TEST(rewound.choices.digest == fresh.choices.digest);
+  BOOST_TEST(rewound.choices.count == fresh.choices.count);
+}
+
+BOOST_AUTO_TEST_CASE(scopes_make_the_psk_handshake_unless_their_file_says_certificate) {
+  for (const sim::Scope& s : sim::named_scopes()) {
+    BOOST_TEST((s.scenario.tls.handshake == sim::TlsHandshake::Psk), s.name);
+  }
+  const auto plain = sim::parse_scope(R"({"scenario": {"workload": {"body": 5}}})", "f.json");
+  BOOST_REQUIRE(plain.scope);
+  BOOST_TEST((plain.scope->scenario.tls.handshake == sim::TlsHandshake::Psk));
+  BOOST_TEST(plain.scope->scenario.workload.body.max == 5u);
+  const auto chosen =
+      sim::parse_scope(R"({"scenario": {"tls": {"handshake": "certificate"}}})", "f.json");
+  BOOST_REQUIRE(chosen.scope);
+  BOOST_TEST((chosen.scope->scenario.tls.handshake == sim::TlsHandshake::Certificate));
+  // Only the handshake differs from a scenario file's defaults.
+  sim::Scenario expected;
+  expected.workload.body = {5, 5};
+  expected.tls.handshake = sim::TlsHandshake::Psk;
+  BOOST_TEST((plain.scope->scenario == expected));
+}
+
+// Absolute virtual times in a finding's words: the psk flight is shorter, so everything after
+// it happens a constant few hundred nanoseconds earlier (at the link's bandwidth).
+std::string without_times(const std::string& detail) {
+  static const std::regex kAt(" at [0-9]+ ns");
+  return std::regex_replace(detail, kAt, " at T ns");
+}
+
+// What a schedule did after its handshake, as the rules see it: the application streams, every
+// pass (kind, gate, bytes, frames, SSL_write calls, records, submissions, parks, pins) and every
+// write submission after the server's handshake flight (its first), and the verdict. The
+// handshake's own bytes are not in it: they are what the two handshakes differ in.
+std::string after_handshake(const check::CheckedRun& run) {
+  std::string out =
+      run.result.app_sha256() + " " + without_times(run.result.failure) + " " +
+      (run.finding ? run.finding->rule + ": " + without_times(run.finding->detail) : "clean");
+  for (const auto& c : run.result.connections) {
+    out += "\nconnection " + std::to_string(c.index) + " verified " +
+           std::to_string(c.responses_verified) + " failed " + std::to_string(c.responses_failed);
+    for (const PassRecord& p : c.passes) {
+      out += "\n pass " + std::to_string(static_cast<int>(p.kind)) + " " +
+             std::to_string(p.skipped) + " " + std::to_string(p.bytes) + " " +
+             std::to_string(p.frames) + " " + std::to_string(p.ssl_writes) + " " +
+             std::to_string(p.tls_records) + " " + std::to_string(p.write_submissions) + " " +
+             std::to_string(p.parks) + " " + std::to_string(p.parked_bytes) + " " +
+             std::to_string(p.drain_slice_parked) + std::to_string(p.gather_frame_deferred);
+    }
+  }
+  for (const auto& per_connection : run.writes) {
+    out += "\nwrites";
+    for (std::size_t i = 1; i < per_connection.size(); ++i) {
+      out += " " + std::to_string(per_connection[i]);
+    }
+  }
+  return out;
+}
+
+struct Traced {
+  sim::ExploreReport report;
+  std::vector<std::string> schedules;  // after_handshake of every run, in order
+  std::vector<std::string> wires;      // wire_sha256 of every run
+};
+
+Traced explore_traced(const sim::Scope& s, const std::string& strategy, sim::TlsHandshake h,
+                      Mutant mutant = Mutant::None, std::uint32_t bound = 0) {
+  check::ExploreRequest r;
+  r.scenario = s.scenario;
+  r.scenario.strategy = spec(strategy);
+  r.scenario.tls.handshake = h;
+  r.scenario.mutant = mutant;
+  r.limits = check::limits_of(s);
+  if (mutant != Mutant::None) r.limits.bound = bound;
+  Traced t;
+  r.observe = [&t](const check::CheckedRun& run) {
+    t.schedules.push_back(after_handshake(run));
+    t.wires.push_back(run.result.wire_sha256());
+  };
+  t.report = check::explore_checked(r);
+  return t;
+}
+
+// Why the psk handshake is sound for the explorer: every named scope, explored in both
+// handshakes, runs the same schedules in the same order, each with the same application
+// streams, the same passes and SSL_write calls and the same verdict, and counts the same
+// schedules, distinct states and pruned nodes; only the ciphertext differs.
+BOOST_AUTO_TEST_CASE(psk_and_certificate_handshakes_explore_the_same_schedules) {
+  const std::vector<std::string> strategies =
+      small_sweep() ? std::vector<std::string>{"gather"}
+                    : std::vector<std::string>{"gather", "drain", "hybrid+A1+A2+A3"};
+  for (const sim::Scope& s : sim::named_scopes()) {
+    for (const auto& strategy : strategies) {
+      BOOST_TEST_CONTEXT(s.name << " " << strategy) {
+        const Traced psk = explore_traced(s, strategy, sim::TlsHandshake::Psk);
+        const Traced certificate = explore_traced(s, strategy, sim::TlsHandshake::Certificate);
+        BOOST_TEST(psk.report.exhausted);
+        BOOST_TEST(rule_of(psk.report) == rule_of(certificate.report));
+        BOOST_TEST(psk.report.counts.schedules == certificate.report.counts.schedules);
+        BOOST_TEST(psk.report.counts.runs == certificate.report.counts.runs);
+        BOOST_TEST(psk.report.counts.distinct_states == certificate.report.counts.distinct_states);
+        BOOST_TEST(psk.report.counts.pruned == certificate.report.counts.pruned);
+        BOOST_REQUIRE(psk.schedules.size() == certificate.schedules.size());
+        for (std::size_t i = 0; i < psk.schedules.size(); ++i) {
+          BOOST_TEST(psk.schedules[i] == certificate.schedules[i], "run " << i);
+          BOOST_TEST(psk.wires[i] != certificate.wires[i], "run " << i);
+        }
+      }
+    }
+  }
+}
+
+// Every mutant of the bug zoo is caught on its teeth scope by the same rule, after the same
+// number of schedules and with the same deviations (in words), in both handshakes.
+BOOST_AUTO_TEST_CASE(every_mutant_is_caught_by_the_same_rule_in_both_handshakes) {
+  for (const auto& m : mutant_table()) {
+    if (m.mutant == Mutant::None) continue;
+    const sim::TeethScope& t = sim::teeth_scope(m.mutant);
+    BOOST_TEST_CONTEXT(m.name << " on " << t.scope << " " << t.strategy) {
+      const Traced psk = explore_traced(scope(std::string(t.scope)), std::string(t.strategy),
+                                        sim::TlsHandshake::Psk, m.mutant, t.bound);
+      const Traced certificate =
+          explore_traced(scope(std::string(t.scope)), std::string(t.strategy),
+                         sim::TlsHandshake::Certificate, m.mutant, t.bound);
+      BOOST_REQUIRE(psk.report.violation);
+      BOOST_REQUIRE(certificate.report.violation);
+      BOOST_TEST(psk.report.violation->rule == certificate.report.violation->rule);
+      BOOST_TEST(without_times(psk.report.violation->detail) ==
+                 without_times(certificate.report.violation->detail));
+      BOOST_TEST(psk.report.violation->schedule == certificate.report.violation->schedule);
+      BOOST_TEST(psk.report.counts.schedules == certificate.report.counts.schedules);
+      BOOST_REQUIRE(psk.schedules.size() == certificate.schedules.size());
+      for (std::size_t i = 0; i < psk.schedules.size(); ++i) {
+        BOOST_TEST(psk.schedules[i] == certificate.schedules[i], "run " << i);
+      }
+    }
+  }
 }
 
 // K = 0 is the one schedule of defaults; K = 1 adds one schedule per non-default value of
