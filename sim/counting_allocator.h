@@ -13,59 +13,34 @@
 //    which the peer's byte-exact verification reports as wrong bytes;
 //  - fails the n-th allocation attempt on purpose (fail_at) and records where it hit.
 //
+// Its three jobs live in three parts: the guarded heap (sim/guarded_heap.h: headers, membership,
+// poisoning, quarantine, leaks), the ledger (sim/alloc_ledger.h: the counts) and the fault plan
+// (sim/fault_plan.h: attempt numbers, fail_at). This class joins them: the ports, the lock, the
+// checks of a free against its caller, and the violations.
+//
 // Lifetime: the allocator must outlive every port user (ServerConnection, responses). OpenSSL
 // blocks still live when it is destroyed stay valid: their later free is routed by the header.
 // Thread safety: every member function may be called from any thread (OpenSSL may free from
 // another thread); the counts are guarded by one mutex.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "core/allocator.h"
 #include "core/pass_record.h"
-#include "sim/pointer_set.h"
+#include "sim/alloc_ledger.h"
+#include "sim/fault_plan.h"
+#include "sim/guarded_heap.h"
 
 namespace emitlab::sim {
-
-struct AllocCounts {
-  std::uint64_t allocations = 0;  // successful allocations (a realloc counts one, and one free)
-  std::uint64_t frees = 0;
-  std::uint64_t bytes_allocated = 0;
-  std::uint64_t bytes_freed = 0;
-  std::uint64_t live_bytes = 0;
-  std::uint64_t peak_live_bytes = 0;
-  std::uint64_t live_blocks() const { return allocations - frees; }
-  bool operator==(const AllocCounts&) const = default;
-};
-
-// One (connection, owner, site) row; `site` is set for the emitter only.
-struct SiteCounts {
-  std::uint32_t connection = 0;
-  AllocOwner owner = AllocOwner::Emitter;
-  std::optional<AllocSite> site;
-  AllocCounts counts;
-};
-
-// One (connection, pass) row. `counts` follows the blocks ALLOCATED in the pass (their frees
-// count here whenever they happen, so live_bytes is what the pass left behind);
-// `frees_during` counts the frees made while the pass ran, whatever pass allocated them.
-struct PassCounts {
-  std::uint32_t connection = 0;
-  std::uint64_t pass = 0;  // 0: outside passes
-  AllocCounts counts;
-  std::uint64_t frees_during = 0;
-};
 
 enum class ViolationKind : std::uint8_t {
   DoubleFree,          // the block was already freed and is still quarantined
@@ -84,30 +59,6 @@ struct Violation {
   std::uint64_t sequence = 0;  // the block's allocation number; 0 when unknown
 };
 
-// A block still live (listed in allocation order).
-struct Leak {
-  std::uint64_t sequence = 0;
-  std::uint32_t connection = 0;
-  AllocOwner owner = AllocOwner::Emitter;
-  std::optional<AllocSite> site;
-  std::uint64_t pass = 0;
-  std::uint64_t bytes = 0;
-};
-
-// One counted allocation attempt: where fail_at's allocation hit, or (when recording) any.
-struct AllocationAttempt {
-  std::uint64_t n = 0;  // 1-based attempt number in its allocator
-  std::uint32_t connection = 0;
-  AllocOwner owner = AllocOwner::Emitter;
-  std::optional<AllocSite> site;
-  std::uint64_t pass = 0;
-  std::uint64_t bytes = 0;
-  bool reallocation = false;
-  bool operator==(const AllocationAttempt&) const = default;
-};
-using InjectedFailure = AllocationAttempt;
-std::string to_string(const AllocationAttempt& attempt);
-std::string to_string(const Leak& leak);
 std::string to_string(const Violation& violation);
 
 struct CountingConfig {
@@ -123,7 +74,7 @@ struct CountingConfig {
 
 class CountingAllocator {
  public:
-  static constexpr std::uint8_t kPoisonByte = 0xDB;
+  static constexpr std::uint8_t kPoisonByte = GuardedHeap::kPoisonByte;
   static constexpr std::size_t kMaxViolationsKept = 64;  // beyond it only the count grows
 
   explicit CountingAllocator(CountingConfig config = {});
@@ -168,12 +119,7 @@ class CountingAllocator {
   friend class Port;
   friend struct OpenSslRouting;  // sim/openssl_mem.cpp
 
-  struct Origin {
-    std::uint32_t connection;
-    AllocOwner owner;
-    std::uint8_t site;  // AllocSite or detail::kNoSite
-    std::uint64_t pass;
-  };
+  using Origin = BlockOrigin;
   // The caller of a free or realloc: whose port (or OpenSSL scope) and what it claimed.
   struct Caller {
     std::uint32_t connection;
@@ -189,67 +135,20 @@ class CountingAllocator {
   void* resize_checked(void* user, std::size_t bytes, const Caller& caller);
 
   // All below run with mu_ held.
-  bool take_attempt(std::size_t bytes, const Origin& origin, bool reallocation);
-  void* carve(std::size_t bytes, const Origin& origin);
+  void* carve(std::size_t bytes, const Origin& origin, bool reallocation);
   bool admit(void* user, const Caller& caller);
-  void check_tag(const void* user, const Caller& caller);
+  void check_tag(const detail::BlockHeader& h, const Caller& caller);
   void retire(void* user, const Caller& caller);
-  void quarantine(void* user);
-  void count_alloc(const Origin& origin, std::uint64_t bytes);
-  void count_free(const Origin& origin, std::uint64_t bytes, const Caller& caller);
   void report(ViolationKind kind, const Caller& caller, std::uint64_t sequence);
-  void drain_locked();
 
   CountingConfig config_;
   std::uint32_t id_;
   bool registered_;
   mutable std::mutex mu_;
   std::map<std::uint32_t, std::unique_ptr<Port>> ports_;
-
-  std::uint64_t attempts_ = 0;
-  std::uint64_t fail_at_ = 0;
-  std::optional<InjectedFailure> injected_;
-  bool recording_ = false;
-  std::vector<AllocationAttempt> attempts_log_;
-
-  // Membership only (leaks() sorts what it lists): live and quarantined blocks. Kept apart
-  // from the header, whose bytes a stray write may have changed.
-  PointerSet live_;
-  PointerSet quarantined_;
-  std::deque<void*> quarantine_fifo_;
-  std::uint64_t quarantine_bytes_ = 0;
-
-  // The counts: one ledger per connection (a tree, since the shared port's connection is not
-  // a small index), and inside it dense tables, since passes are numbered from 1 (0 is outside
-  // passes) on each connection, so an index replaces four tree lookups per allocation.
-  static constexpr std::size_t kSiteRows = kAllocOwners * (kAllocSites + 1);
-  struct Row {
-    bool seen = false;  // only rows something touched are listed, as a map would hold them
-    AllocCounts counts;
-  };
-  struct PassLedger {
-    bool seen = false;
-    AllocCounts counts;
-    std::uint64_t frees_during = 0;
-    std::array<AllocCounts, kAllocOwners> owners{};
-  };
-  struct ConnectionLedger {
-    AllocCounts counts;
-    std::array<AllocCounts, kAllocOwners> owners{};
-    std::array<Row, kSiteRows> sites{};  // (owner, site), the site-less row of an owner last
-    std::vector<PassLedger> passes;      // indexed by pass; else [pass 0, latest_pass]
-    std::uint64_t latest_pass = 0;       // without keep_pass_ledgers
-  };
-  static std::size_t site_row(AllocOwner owner, std::uint8_t site);
-  ConnectionLedger& ledger(std::uint32_t connection);
-  PassLedger& pass_ledger(std::uint32_t connection, std::uint64_t pass);
-  const ConnectionLedger* find_ledger(std::uint32_t connection) const;
-  const PassLedger* find_pass(std::uint32_t connection, std::uint64_t pass) const;
-
-  AllocCounts total_;
-  PassLedger forgotten_pass_;  // takes what is charged to a pass no longer kept
-  std::map<std::uint32_t, ConnectionLedger> ledgers_;
-
+  FaultPlan faults_;
+  GuardedHeap heap_;
+  AllocLedger ledger_;
   std::uint64_t violation_count_ = 0;
   std::vector<Violation> violations_;
 };

@@ -1,11 +1,13 @@
 // Internal to the counting allocator and the OpenSSL hooks: the header every counted block
 // carries, and the process-wide registry that lets an OpenSSL free find the allocator a block
-// belongs to. Not a public header: include it from sim/counting_allocator.cpp and
-// sim/openssl_mem.cpp only.
+// belongs to. Not a public header: include it from the counting allocator's parts
+// (sim/guarded_heap.*, sim/counting_allocator.cpp) and sim/openssl_mem.cpp only.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#include "sim/alloc_ledger.h"  // detail::kNoSite
 
 namespace emitlab::sim {
 
@@ -13,7 +15,6 @@ class CountingAllocator;
 
 namespace detail {
 
-inline constexpr std::uint8_t kNoSite = 0xFF;
 inline constexpr std::uint32_t kBlockMagic =
     0xE1A110C8;  // site of a block not owned by the emitter
 

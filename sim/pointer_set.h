@@ -1,6 +1,8 @@
-// A set of block addresses for the counting allocator: open addressing with linear probing and
-// backward-shift deletion, so inserting and erasing never allocate (std::unordered_set makes a
-// heap node per element, which was a quarter of a world run). Membership only: it is never
+// A set of block addresses for the guarded heap (sim/guarded_heap.h): open addressing with
+// linear probing and backward-shift deletion, so inserting and erasing never allocate
+// (std::unordered_set makes a heap node per element, which was a quarter of a world run). Each
+// member carries one mark bit, kept in the address's low bit (members are even), so a block
+// changes state (live to quarantined) in its slot instead of moving between two sets. Never
 // iterated into output, so the address order it keeps cannot reach a run's results. Elements
 // are `void*`, not `const void*`: GCC 12 takes a const pointer argument for a read of the
 // fresh, uninitialised block behind it and warns.
@@ -9,23 +11,19 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace emitlab::sim {
 
 class PointerSet {
  public:
-  bool contains(void* p) const {
-    if (p == nullptr || slots_.empty()) return false;
-    for (std::size_t i = home(p);; i = next(i)) {
-      if (slots_[i] == p) return true;
-      if (slots_[i] == nullptr) return false;
-    }
-  }
+  bool contains(void* p) const { return find(p) != kAbsent; }
 
-  // False when `p` was already there (or is null, which never names a block).
+  // False when `p` was already there (or is null or odd, which never names a block). A new
+  // member is unmarked.
   bool insert(void* p) {
-    if (p == nullptr) return false;
+    if (p == nullptr || (bits(p) & kMark) != 0) return false;
     if (contains(p)) return false;
     if ((size_ + 1) * 2 > slots_.size()) grow();
     place(p);
@@ -33,13 +31,24 @@ class PointerSet {
     return true;
   }
 
+  // Whether member `p` is marked; empty when `p` is not a member.
+  std::optional<bool> marked(void* p) const {
+    const std::size_t i = find(p);
+    if (i == kAbsent) return std::nullopt;
+    return (bits(slots_[i]) & kMark) != 0;
+  }
+  // Marks member `p`; false when it is not a member.
+  bool mark(void* p) {
+    const std::size_t i = find(p);
+    if (i == kAbsent) return false;
+    slots_[i] = from_bits(bits(slots_[i]) | kMark);
+    return true;
+  }
+
   // False when `p` was not there.
   bool erase(void* p) {
-    if (p == nullptr || slots_.empty()) return false;
-    std::size_t i = home(p);
-    for (; slots_[i] != p; i = next(i)) {
-      if (slots_[i] == nullptr) return false;
-    }
+    std::size_t i = find(p);
+    if (i == kAbsent) return false;
     // Shift later members of the probe run back so every member stays reachable from its home.
     for (std::size_t j = next(i);; j = next(j)) {
       void* q = slots_[j];
@@ -63,17 +72,32 @@ class PointerSet {
     size_ = 0;
   }
   template <class F>
-  void for_each(F&& f) const {
+  void for_each(F&& f) const {  // f(member): members without their mark
     for (void* p : slots_) {
-      if (p != nullptr) f(p);
+      if (p != nullptr) f(key(p));
     }
   }
 
  private:
   static constexpr std::size_t kInitialSlots = 1024;
+  static constexpr std::uintptr_t kMark = 1;
+  static constexpr std::size_t kAbsent = ~std::size_t{0};
+
+  static std::uintptr_t bits(void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+  static void* from_bits(std::uintptr_t b) { return reinterpret_cast<void*>(b); }
+  static void* key(void* slot) { return from_bits(bits(slot) & ~kMark); }
+
+  // The slot holding member `p`, or kAbsent.
+  std::size_t find(void* p) const {
+    if (p == nullptr || slots_.empty()) return kAbsent;
+    for (std::size_t i = home(p);; i = next(i)) {
+      if (slots_[i] == nullptr) return kAbsent;
+      if (key(slots_[i]) == p) return i;
+    }
+  }
 
   std::size_t home(void* p) const {
-    // Fibonacci hashing of the address without its alignment bits.
+    // Fibonacci hashing of the address without its alignment bits (and so without the mark).
     const auto x = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 4);
     return static_cast<std::size_t>((x * 0x9E3779B97F4A7C15ull) >> shift_);
   }
@@ -88,7 +112,8 @@ class PointerSet {
       if (p != nullptr) place(p);
     }
   }
-  // Puts `p`, known absent, in the first free slot of its probe run; the table has room.
+  // Puts `p` (a slot's value, mark included), known absent, in the first free slot of its
+  // probe run; the table has room.
   void place(void* p) {
     std::size_t i = home(p);
     while (slots_[i] != nullptr) i = next(i);

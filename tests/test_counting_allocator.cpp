@@ -484,6 +484,34 @@ BOOST_AUTO_TEST_CASE(double_free_and_foreign_pointers_are_reported_not_fatal) {
   BOOST_TEST(c.leaks().empty());  // it is no longer a block anyone can free
 }
 
+// The heap keeps one membership table, each block's state (live or quarantined) a mark in its
+// slot: a state lost when the table grows or shifts members after an erase would turn a double
+// free into a second counted free, or a live block into a "double free".
+BOOST_AUTO_TEST_CASE(block_states_survive_table_growth_and_quarantine_release) {
+  constexpr int kBlocks = 3000;  // several growths of the table past its first 1024 slots
+  CountingAllocator c(emitlab::sim::CountingConfig{.quarantine_bytes = 64 * 1024});
+  auto& p = c.port(0);
+  const auto t = emitter(AllocSite::GatherList, 1);
+  std::vector<void*> blocks;
+  for (int i = 0; i < kBlocks; ++i) blocks.push_back(p.allocate(40, t));
+  for (int i = 0; i < kBlocks; i += 2) p.deallocate(blocks[i], t);  // every other one freed
+  // 64 KiB holds the last 744 frees (88 bytes each with the header): the first ones are gone.
+  const auto quarantined = static_cast<std::uint64_t>(c.quarantined_bytes());
+  BOOST_TEST(quarantined <= 64u * 1024u);
+  BOOST_TEST(quarantined > 60u * 1024u);
+  BOOST_TEST(c.violation_count() == 0u);
+  p.deallocate(blocks[kBlocks - 2], t);  // the newest free: still quarantined
+  p.deallocate(blocks[0], t);            // the oldest: released, no longer ours
+  BOOST_TEST(kinds(c) == (std::vector<ViolationKind>{ViolationKind::DoubleFree,
+                                                     ViolationKind::UnknownPointer}),
+             boost::test_tools::per_element());
+  // Every live block is still live: each frees without a violation, and is then gone.
+  for (int i = 1; i < kBlocks; i += 2) p.deallocate(blocks[i], t);
+  BOOST_TEST(c.violation_count() == 2u);
+  BOOST_TEST(c.for_owner(0, AllocOwner::Emitter).frees == std::uint64_t{kBlocks});
+  BOOST_TEST(c.leaks().empty());
+}
+
 BOOST_AUTO_TEST_CASE(openssl_double_free_is_routed_to_its_allocator_and_reported) {
   BOOST_REQUIRE(sim::openssl_mem_hooks() == sim::OpenSslHooks::Installed);
   CountingAllocator c;
