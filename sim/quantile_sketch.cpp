@@ -25,7 +25,9 @@ std::uint64_t QuantileSketch::highest_in(std::size_t bucket) {
 }
 
 void QuantileSketch::add(std::uint64_t value) {
-  ++counts_[bucket_of(value)];
+  const std::size_t bucket = bucket_of(value);
+  if (bucket >= counts_.size()) counts_.resize(bucket + 1, 0);
+  ++counts_[bucket];
   ++count_;
   sum_ += value;
   max_ = std::max(max_, value);
@@ -41,7 +43,7 @@ std::uint64_t QuantileSketch::quantile(double p) const {
   const auto want = std::clamp<std::uint64_t>(
       static_cast<std::uint64_t>(p * static_cast<double>(count_) + 0.999999), 1, count_);
   std::uint64_t seen = 0;
-  for (std::size_t b = 0; b < kBuckets; ++b) {
+  for (std::size_t b = 0; b < counts_.size(); ++b) {
     seen += counts_[b];
     if (seen >= want) return std::min(highest_in(b), max_);
   }

@@ -9,9 +9,9 @@
 // Recording is commutative: the same values in any order give the same sketch.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace emitlab::sim {
 
@@ -36,7 +36,9 @@ class QuantileSketch {
   static std::uint64_t highest_in(std::size_t bucket);
 
  private:
-  std::array<std::uint64_t, kBuckets> counts_{};
+  // Grown to the highest bucket used (at most kBuckets): a sketch is built per run and per
+  // checked run, and zeroing 58 KiB each time was 9% of a model-checker schedule.
+  std::vector<std::uint64_t> counts_;
   std::uint64_t count_ = 0;
   // The sum wraps only past 2^64 (10^7 requests of 1.8e12 ns each); the mean is then wrong, not UB.
   std::uint64_t sum_ = 0;
