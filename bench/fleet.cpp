@@ -10,24 +10,6 @@ std::span<const std::uint8_t> Recording::chunk(const Event& e) const {
   return std::span<const std::uint8_t>(arena).subspan(e.offset, e.length);
 }
 
-Link::Link(bool hash) : hash_(hash ? std::make_unique<sim::Sha256>() : nullptr) {}
-
-void Link::submit(std::span<const std::uint8_t> ciphertext) {
-  overlapped_ = overlapped_ || !pending_.empty();
-  pending_ = ciphertext;
-  submitted_ += ciphertext.size();
-  if (hash_) hash_->update(ciphertext);
-}
-
-std::span<const std::uint8_t> Link::take() {
-  return std::exchange(pending_, {});
-}
-
-std::optional<sim::Digest> Link::digest() const {
-  if (!hash_) return std::nullopt;
-  return hash_->digest();
-}
-
 void Handler::on_request(ServerConnection& connection, ServerStream& stream) {
   const auto id = sim::Workload::request_id_from_path(stream.request);
   if (!id) {
@@ -47,13 +29,13 @@ void Handler::on_request(ServerConnection& connection, ServerStream& stream) {
 
 struct Fleet::Member {
   Member(const Plan& plan, const BodyPool& bodies, SSL_CTX* ctx, Allocator& port, bool hash)
-      : link(hash), handler(bodies, plan.body, port) {
+      : link(sim::SimLink::Options{.hash = hash}), handler(bodies, plan.body, port) {
     ConnectionConfig config;
     config.strategy = plan.spec;
     config.pass_history = kKeepAllPasses;  // figures.cpp reads the records since a mark
     connection = std::make_unique<ServerConnection>(ctx, config, link, handler, port);
   }
-  Link link;
+  sim::SimLink link;
   Handler handler;
   std::unique_ptr<ServerConnection> connection;
 };
@@ -71,7 +53,7 @@ Fleet::~Fleet() = default;
 ServerConnection& Fleet::connection(std::uint32_t i) {
   return *members_[i]->connection;
 }
-Link& Fleet::link(std::uint32_t i) {
+sim::SimLink& Fleet::link(std::uint32_t i) {
   return members_[i]->link;
 }
 
@@ -82,9 +64,9 @@ bool Fleet::apply(const Recording& recording, const Event& e) {
       m.connection->on_ciphertext(recording.chunk(e));
       return true;
     case EventKind::Complete:
-      if (m.link.pending().size() != e.length) {
+      if (m.link.inflight().size() != e.length) {
         error_ = "replay diverged: connection " + std::to_string(e.connection) + " had " +
-                 std::to_string(m.link.pending().size()) + " bytes in flight, the recording " +
+                 std::to_string(m.link.inflight().size()) + " bytes in flight, the recording " +
                  std::to_string(e.length);
         return false;
       }

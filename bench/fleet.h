@@ -1,5 +1,6 @@
-// The server side of a benchmark run: c real ServerConnections (core/), each with a transport
-// link and a request handler, and the record/replay of what the client sent them.
+// The server side of a benchmark run: c real ServerConnections (core/), each with the simulated
+// link as its transport (sim/sim_link.h) and a request handler, and the record/replay of what
+// the client sent them.
 //
 // A Recording is the client side reduced to bytes and points in time: every client->server
 // ciphertext chunk and every write completion, in the exact order the verified run (with real
@@ -24,6 +25,7 @@
 #include "bench/plan.h"
 #include "core/server_connection.h"
 #include "sim/sha256.h"
+#include "sim/sim_link.h"
 
 namespace emitlab::bench {
 
@@ -46,24 +48,6 @@ struct Recording {
   std::vector<Event> requests;                // the timed phase, every connection in order
   std::vector<sim::Digest> wire;              // per connection: all ciphertext the server sent
   std::span<const std::uint8_t> chunk(const Event& e) const;
-};
-
-// The transport port of one connection: holds the write in flight until the driver completes it.
-class Link final : public Transport {
- public:
-  explicit Link(bool hash);
-  void submit(std::span<const std::uint8_t> ciphertext) override;
-  std::span<const std::uint8_t> pending() const { return pending_; }
-  std::span<const std::uint8_t> take();
-  std::uint64_t submitted_bytes() const { return submitted_; }
-  bool overlapped() const { return overlapped_; }  // a submit while a write was in flight
-  std::optional<sim::Digest> digest() const;
-
- private:
-  std::span<const std::uint8_t> pending_;
-  std::uint64_t submitted_ = 0;
-  bool overlapped_ = false;
-  std::unique_ptr<sim::Sha256> hash_;
 };
 
 // Answers every request at once with a buffered body copied from the pool.
@@ -94,7 +78,8 @@ class Fleet {
 
   std::uint32_t size() const { return static_cast<std::uint32_t>(members_.size()); }
   ServerConnection& connection(std::uint32_t i);
-  Link& link(std::uint32_t i);
+  // The connection's transport: holds the write in flight until the driver completes it.
+  sim::SimLink& link(std::uint32_t i);
 
   // Replays events in order; false (and error()) at the first one the server disagrees with.
   bool replay(const Recording& recording, const std::vector<Event>& events);

@@ -77,7 +77,7 @@ bool Recorder::step(std::uint32_t i, std::vector<Event>& out, bool may_shut) {
     conn.on_ciphertext(bytes);
     progress = true;
   }
-  if (!fleet_.link(i).pending().empty()) {
+  if (!fleet_.link(i).inflight().empty()) {
     const auto span = fleet_.link(i).take();
     out.push_back({EventKind::Complete, i, 0, span.size()});
     peer.on_wire(span);
@@ -100,7 +100,7 @@ bool Recorder::handshake(std::uint32_t i) {
   ServerConnection& conn = fleet_.connection(i);
   for (int s = 0; s < kMaxHandshakeSteps; ++s) {
     if (conn.tls().state() == TlsConnection::State::Established &&
-        fleet_.link(i).pending().empty() && peers_[i]->has_outbound()) {
+        fleet_.link(i).inflight().empty() && peers_[i]->has_outbound()) {
       return true;
     }
     if (!step(i, recording_.handshake[i], false) || conn.failed()) return false;

@@ -1,7 +1,7 @@
 #include "sim/connection_slot.h"
 
 #include <algorithm>
-#include <new>
+#include <functional>
 #include <utility>
 
 #include "sim/counting_allocator.h"
@@ -44,40 +44,52 @@ ConnectionConfig server_config(const Scenario& s, const EmitterFactory& factory,
   return c;
 }
 
+// The peer of one connection, as the scenario describes it.
+PeerConfig peer_config(WorldContext& world, std::uint64_t first_request_id, std::uint32_t requests,
+                       std::function<void(const FrameInfo&, bool outbound)> on_frame) {
+  const Scenario& s = world.scenario;
+  PeerConfig p;
+  p.requests = requests;
+  p.batch = s.workload.concurrency;
+  p.pacing = s.workload.pacing == Pacing::Lockstep ? PeerPacing::Lockstep : PeerPacing::ClosedLoop;
+  p.first_request_id = first_request_id;
+  const Workload* workload = &world.workload;
+  p.expect = [workload](std::uint64_t id) { return workload->expected(id); };
+  p.request = [workload](std::uint64_t id) { return workload->request(id); };
+  p.window = peer_window(s.peer.window);
+  p.initial_window = s.peer.initial_window;
+  p.connection_window = s.peer.connection_window;
+  p.empty_data_frames = s.peer.empty_data_frames;
+  p.floods = s.peer.floods();
+  p.keep_bytes = world.keep_bytes;
+  p.keep_bodies = world.keep_bodies;
+  p.keep_history = world.keep_history;
+  RunStats* stats = &world.stats;
+  p.on_stream_done = [stats](const StreamResult& r) { stats->on_stream_done(r); };
+  const Scheduler* clock = &world.scheduler;
+  p.clock = [clock] { return clock->now(); };
+  if (!world.observers.empty()) p.on_frame = std::move(on_frame);
+  return p;
+}
+
 }  // namespace
 
 ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
                                std::uint64_t first_request_id, std::uint32_t requests)
-    : w_(world), index_(index), requests_(requests), peer_(world.tls.client_ctx(), [&] {
-        const Scenario& s = world.scenario;
-        PeerConfig p;
-        p.requests = requests;
-        p.batch = s.workload.concurrency;
-        p.pacing =
-            s.workload.pacing == Pacing::Lockstep ? PeerPacing::Lockstep : PeerPacing::ClosedLoop;
-        p.first_request_id = first_request_id;
-        const Workload* workload = &world.workload;
-        p.expect = [workload](std::uint64_t id) { return workload->expected(id); };
-        p.request = [workload](std::uint64_t id) { return workload->request(id); };
-        p.window = peer_window(s.peer.window);
-        p.initial_window = s.peer.initial_window;
-        p.connection_window = s.peer.connection_window;
-        p.empty_data_frames = s.peer.empty_data_frames;
-        p.floods = s.peer.floods();
-        p.keep_bytes = world.keep_bytes;
-        p.keep_bodies = world.keep_bodies;
-        p.keep_history = world.keep_history;
-        RunStats* stats = &world.stats;
-        p.on_stream_done = [stats](const StreamResult& r) { stats->on_stream_done(r); };
-        const Scheduler* clock = &world.scheduler;
-        p.clock = [clock] { return clock->now(); };
-        if (!world.observers.empty()) {
-          p.on_frame = [this](const FrameInfo& f, bool outbound) {
-            notify([&](WorldObserver& o) { o.on_frame(w_.scheduler.now(), index_, f, outbound); });
-          };
-        }
-        return p;
-      }()) {
+    : w_(world),
+      index_(index),
+      requests_(requests),
+      peer_(world.tls.client_ctx(), peer_config(world, first_request_id, requests,
+                                                [this](const FrameInfo& f, bool outbound) {
+                                                  notify([&](WorldObserver& o) {
+                                                    o.on_frame(w_.scheduler.now(), index_, f,
+                                                               outbound);
+                                                  });
+                                                })),
+      calls_(world.counting, index),
+      link_({.buffer = world.scenario.link.buffer, .hash = false, .listener = this}),
+      handler_(world, index, calls_),
+      faults_(world, index, peer_) {
   w_.scheduler.at(0, {EventKind::Start, index_, 0, 0});
 }
 
@@ -99,6 +111,7 @@ void ConnectionSlot::close_server() {
   open_streams_at_close_ = static_cast<std::uint32_t>(server_->session().open_streams());
   // An abort fails the server with "transport closed" by design; abort() kept any earlier cause.
   if (!aborted_) server_failure_ = server_failed_text();
+  handler_.attach(nullptr);
   server_.reset();
 }
 
@@ -133,10 +146,10 @@ void ConnectionSlot::handle(const Event& e) {
       window_tick();
       break;
     case EventKind::HandlerRespond:
-      respond_delayed(e.stream);
+      handler_.respond_delayed(e.stream);
       break;
     case EventKind::StreamChunk:
-      produce_chunk(e.stream);
+      handler_.produce_chunk(e.stream);
       break;
   }
   settle();
@@ -156,12 +169,13 @@ void ConnectionSlot::start() {
   try {
     const auto openssl_scope = charge_openssl();
     server_ = std::make_unique<ServerConnection>(
-        w_.tls.server_ctx(), server_config(w_.scenario, w_.emitter_factory, w_.keep_history), *this,
-        *this, w_.counting.port(index_));
+        w_.tls.server_ctx(), server_config(w_.scenario, w_.emitter_factory, w_.keep_history), link_,
+        handler_, w_.counting.port(index_));
   } catch (const std::exception& ex) {
     server_failure_ = std::string("server connection could not be set up: ") + ex.what();
     return;
   }
+  handler_.attach(server_.get());
   server_->set_pass_begin_observer([this](std::uint64_t pass) { on_pass_begin(pass); });
   server_->set_pass_observer([this](const PassRecord& r) { on_pass(r); });
   peer_.start();
@@ -182,17 +196,17 @@ void ConnectionSlot::settle() {
 
 // Core calls this right after it opened the pass's record, before the pass does anything.
 void ConnectionSlot::on_pass_begin(std::uint64_t pass) {
-  pass_scope_.emplace(w_.counting, index_, pass);
+  calls_.begin_pass(pass);
   notify([&](WorldObserver& o) { o.on_pass_begin(w_.scheduler.now(), index_, pass); });
 }
 
 void ConnectionSlot::on_pass(const PassRecord& record) {
-  pass_scope_.reset();  // what follows (observers, client input) is not the pass's work
+  calls_.end_pass();  // what follows (observers, client input) is not the pass's work
   w_.stats.on_pass(record);
   notify([&](WorldObserver& o) { o.on_pass_end(w_.scheduler.now(), index_, record); });
   // Client input that has arrived may reach the server between any two passes, including two
   // passes chained by synchronous completions.
-  if (to_server_.arrived(w_.scheduler.now()) > 0 &&
+  if (link_.to_server().arrived(w_.scheduler.now()) > 0 &&
       w_.chooser.chance(Decision::InputAfterPass, w_.scenario.peer.input_after_pass_permille)) {
     deliver(true);
   }
@@ -200,7 +214,8 @@ void ConnectionSlot::on_pass(const PassRecord& record) {
 
 void ConnectionSlot::deliver(bool after_pass) {
   if (!alive()) return;
-  const auto bytes = to_server_.take(w_.scheduler.now(), to_server_.size());
+  ByteQueue& to_server = link_.to_server();
+  const auto bytes = to_server.take(w_.scheduler.now(), to_server.size());
   if (bytes.empty()) return;  // an earlier delivery at this instant took it
   notify([&](WorldObserver& o) {
     o.on_deliver(w_.scheduler.now(), index_, bytes.size(), after_pass);
@@ -209,112 +224,10 @@ void ConnectionSlot::deliver(bool after_pass) {
   server_->on_ciphertext(bytes);
 }
 
-void ConnectionSlot::on_request(ServerConnection&, ServerStream& stream) {
-  const auto id = Workload::request_id_from_path(stream.request);
-  if (!id) {
-    ResponseObject::Spec spec;
-    spec.status = 404;
-    server_->submit_response(
-        stream.id, ResponseRef(ResponseObject::create(w_.counting.port(index_), spec, nullptr)));
-    return;
-  }
-  const std::uint64_t delay =
-      w_.chooser.between(Decision::HandlerDelay, w_.scenario.workload.handler_delay_ns);
-  if (delay == 0) return respond(stream.id, *id, stream.request);
-  delayed_[stream.id] = {*id, stream.request};
-  w_.scheduler.after(delay, {EventKind::HandlerRespond, index_, stream.id, *id});
-}
-
-void ConnectionSlot::respond_delayed(std::int32_t stream_id) {
-  const auto it = delayed_.find(stream_id);
-  if (it == delayed_.end()) return;
-  const Delayed d = std::move(it->second);
-  delayed_.erase(it);
-  if (!alive()) return;
-  const auto openssl_scope = charge_openssl();
-  try {
-    respond(stream_id, d.request_id, d.request);
-  } catch (const std::bad_alloc&) {
-    // A handler that cannot build its response gives the stream up, as a server would.
-    server_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
-  }
-}
-
-// Throws std::bad_alloc when the response cannot be allocated (inside nghttp2's callback, core
-// turns that into a failed session). A response the session refuses (nghttp2 out of memory)
-// resets its stream, as a server that cannot answer does.
-void ConnectionSlot::respond(std::int32_t stream_id, std::uint64_t request_id,
-                             const HeaderTable& request) {
-  const ResponsePlan plan = w_.workload.response(request_id);
-  Allocator& port = w_.counting.port(index_);
-  bool submitted = false;
-  if (plan.kind == ResponseKind::Shared) {
-    // Adopting an immutable object is safe: releasing it is a no-op.
-    submitted = server_->submit_response(stream_id, ResponseRef(w_.shared_body));
-  } else if (plan.kind == ResponseKind::Streaming) {
-    ResponseRef head(ResponseObject::create(
-        port, w_.workload.response_spec(request_id, plan, request), nullptr));
-    submitted = server_->submit_streaming_response(stream_id, std::move(head));
-    if (submitted) {
-      producers_[stream_id] = {request_id, plan, 0};
-      w_.scheduler.after(
-          w_.chooser.between(Decision::StreamInterval, w_.scenario.workload.stream_interval_ns),
-          {EventKind::StreamChunk, index_, stream_id, request_id});
-    }
-  } else {
-    const Workload* workload = &w_.workload;
-    auto fill = [workload, request_id, plan](std::span<std::uint8_t> out) {
-      workload->fill(request_id, plan, 0, out);
-    };
-    submitted = server_->submit_response(
-        stream_id, ResponseRef(ResponseObject::create(
-                       port, w_.workload.response_spec(request_id, plan, request), fill)));
-  }
-  if (!submitted) server_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
-}
-
-void ConnectionSlot::produce_chunk(std::int32_t stream_id) {
-  const auto it = producers_.find(stream_id);
-  if (it == producers_.end()) return;
-  if (!alive()) {
-    producers_.erase(it);
-    return;
-  }
-  Producer& p = it->second;
-  const std::uint64_t left = p.plan.body_size - p.offset;
-  const std::uint64_t size =
-      std::min(left, w_.chooser.between(Decision::StreamChunk, w_.scenario.workload.stream_chunk));
-  std::vector<std::uint8_t> chunk(size);
-  w_.workload.fill(p.request_id, p.plan, p.offset, chunk);
-  const auto openssl_scope = charge_openssl();
-  // False: the stream is gone, or its chunk could not be allocated. The producer gives the
-  // stream up either way (resetting a stream that is gone does nothing).
-  if (size > 0 && !server_->append_body_chunk(stream_id, chunk)) {
-    server_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
-    producers_.erase(it);
-    return;
-  }
-  p.offset += size;
-  if (p.offset == p.plan.body_size) {
-    if (!server_->end_body(stream_id)) server_->reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
-    producers_.erase(it);
-    return;
-  }
-  w_.scheduler.after(
-      w_.chooser.between(Decision::StreamInterval, w_.scenario.workload.stream_interval_ns),
-      {EventKind::StreamChunk, index_, stream_id, p.request_id});
-}
-
 // ---------------------------------------------------------------------------------------------
 // The link, server to peer
 
-bool ConnectionSlot::link_has_room(std::size_t bytes) const {
-  // An empty link takes any write, so a write larger than the buffer cannot wedge the run.
-  return to_peer_.empty() || to_peer_.size() + bytes <= w_.scenario.link.buffer;
-}
-
-void ConnectionSlot::submit(std::span<const std::uint8_t> ciphertext) {
-  inflight_ = ciphertext;
+void ConnectionSlot::on_submit(std::span<const std::uint8_t> ciphertext) {
   const auto& link = w_.scenario.link;
   const bool sync = link.completions == CompletionMode::Sync ||
                     (link.completions == CompletionMode::Mixed &&
@@ -322,16 +235,16 @@ void ConnectionSlot::submit(std::span<const std::uint8_t> ciphertext) {
   notify([&](WorldObserver& o) {
     o.on_write_submit(w_.scheduler.now(), index_, ciphertext.size(), sync);
   });
-  if (sync && link_has_room(ciphertext.size())) return complete_write();  // inside the submit
+  if (sync && link_.has_room(ciphertext.size())) return complete_write();  // inside the submit
   std::uint64_t delay = w_.chooser.between(Decision::WriteDelay, link.write_delay_ns);
   if (link.bandwidth > 0) delay += ciphertext.size() * kNsPerSecond / link.bandwidth;
   w_.scheduler.after(delay, {EventKind::WriteComplete, index_, 0, 0});
 }
 
 void ConnectionSlot::try_complete() {
-  if (!alive() || inflight_.empty()) return;
-  if (!link_has_room(inflight_.size())) {
-    blocked_ = true;  // the peer's next read makes room
+  if (!alive() || link_.inflight().empty()) return;
+  if (!link_.has_room(link_.inflight().size())) {
+    link_.set_blocked();  // the peer's next read makes room
     return;
   }
   const auto openssl_scope = charge_openssl();
@@ -339,10 +252,9 @@ void ConnectionSlot::try_complete() {
 }
 
 void ConnectionSlot::complete_write() {
-  const auto bytes = std::exchange(inflight_, {});
-  blocked_ = false;
+  const auto bytes = link_.take();
   const std::uint64_t now = w_.scheduler.now();
-  const std::uint64_t arrival = to_peer_.push(
+  const std::uint64_t arrival = link_.to_peer().push(
       now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), bytes);
   notify([&](WorldObserver& o) { o.on_write_complete(now, index_, bytes); });
   wake_reader(arrival);
@@ -365,22 +277,23 @@ void ConnectionSlot::peer_read() {
   read_scheduled_ = false;
   if (aborted_) return;
   const std::uint64_t now = w_.scheduler.now();
-  if (to_peer_.arrived(now) == 0) {
-    if (auto next = to_peer_.next_arrival()) wake_reader(*next);
+  ByteQueue& to_peer = link_.to_peer();
+  if (to_peer.arrived(now) == 0) {
+    if (auto next = to_peer.next_arrival()) wake_reader(*next);
     return;
   }
   const auto& link = w_.scenario.link;
-  const auto bytes = to_peer_.take(now, w_.chooser.between(Decision::ReadChunk, link.read_chunk));
-  notify([&](WorldObserver& o) { o.on_peer_read(now, index_, bytes.size(), to_peer_.size()); });
+  const auto bytes = to_peer.take(now, w_.chooser.between(Decision::ReadChunk, link.read_chunk));
+  notify([&](WorldObserver& o) { o.on_peer_read(now, index_, bytes.size(), to_peer.size()); });
   peer_.on_wire(bytes);
-  after_read();
+  if (faults_.after_read()) abort();
   if (aborted_) return;
   flush_peer();
-  if (blocked_ && link_has_room(inflight_.size()) && alive()) {
+  if (link_.blocked() && link_.has_room(link_.inflight().size()) && alive()) {
     const auto openssl_scope = charge_openssl();
     complete_write();
   }
-  if (to_peer_.empty() || read_scheduled_) return;
+  if (to_peer.empty() || read_scheduled_) return;
   // Reading on, after a pause if the peer takes one; backpressure builds meanwhile.
   if (w_.chooser.chance(Decision::ReadPause, link.pause_permille)) {
     read_scheduled_ = true;
@@ -388,57 +301,13 @@ void ConnectionSlot::peer_read() {
                        {EventKind::PeerRead, index_, 0, 0});
     return;
   }
-  wake_reader(*to_peer_.next_arrival());
-}
-
-// The peer's behaviours, decided after each read.
-void ConnectionSlot::after_read() {
-  const auto& p = w_.scenario.peer;
-  if (peer_.requests_finished()) return;
-  if (w_.chooser.chance(Decision::AbruptClose, p.abrupt_close_permille)) return abort();
-  if (w_.chooser.chance(Decision::Ping, p.ping_permille)) peer_.send_ping();
-  if (w_.chooser.chance(Decision::Settings, p.settings_permille)) peer_.send_settings();
-  if (w_.chooser.chance(Decision::Reset, p.reset_permille)) {
-    const auto candidates = peer_.streams_in_progress();
-    if (!candidates.empty()) {
-      const auto i =
-          w_.chooser.pick(Decision::ResetWhich, static_cast<std::uint32_t>(candidates.size()));
-      peer_.cancel_stream(candidates[i]);
-    }
-  }
-  for (; goaway_seen_completed_ < peer_.responses_completed(); ++goaway_seen_completed_) {
-    if (w_.chooser.chance(Decision::Goaway, p.goaway_permille)) {
-      peer_.send_goaway();
-      goaway_seen_completed_ = peer_.responses_completed();
-      break;
-    }
-  }
-  if (p.window == WindowPolicy::Stingy) peer_.release_window(p.stingy_increment);
-  ensure_window_tick();
-}
-
-void ConnectionSlot::ensure_window_tick() {
-  const auto policy = w_.scenario.peer.window;
-  if ((policy != WindowPolicy::Stingy && policy != WindowPolicy::Withheld) ||
-      window_tick_scheduled_ || aborted_ || !peer_.window_credit_pending()) {
-    return;
-  }
-  window_tick_scheduled_ = true;
-  w_.scheduler.after(w_.chooser.between(Decision::WindowDelay, w_.scenario.peer.window_delay_ns),
-                     {EventKind::WindowTick, index_, 0, 0});
+  wake_reader(*to_peer.next_arrival());
 }
 
 void ConnectionSlot::window_tick() {
-  window_tick_scheduled_ = false;
-  if (aborted_) return;
-  const auto& p = w_.scenario.peer;
-  if (p.window == WindowPolicy::Stingy) {
-    peer_.release_window(p.stingy_increment);
-  } else if (w_.chooser.chance(Decision::WindowRelease, 500)) {
-    peer_.release_window(UINT64_MAX);
-  }
+  if (!faults_.window_tick()) return;
   flush_peer();
-  ensure_window_tick();
+  faults_.ensure_window_tick();
 }
 
 void ConnectionSlot::flush_peer() {
@@ -447,7 +316,7 @@ void ConnectionSlot::flush_peer() {
   if (out.empty()) return;
   const std::uint64_t now = w_.scheduler.now();
   notify([&](WorldObserver& o) { o.on_client_flush(now, index_, out); });
-  const std::uint64_t arrival = to_server_.push(
+  const std::uint64_t arrival = link_.to_server().push(
       now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), out);
   w_.scheduler.at(arrival, {EventKind::DeliverToServer, index_, 0, 0});
 }
@@ -462,13 +331,11 @@ void ConnectionSlot::abort() {
     server_->on_transport_closed("the peer dropped the connection");
   }
   aborted_ = true;
+  faults_.stop();
   peer_.abort();
   notify([&](WorldObserver& o) { o.on_connection_end(w_.scheduler.now(), index_, true); });
-  inflight_ = {};
-  to_peer_.clear();
-  to_server_.clear();
-  producers_.clear();
-  delayed_.clear();
+  link_.drop();
+  handler_.drop_pending();
   close_server();
 }
 
@@ -545,20 +412,16 @@ std::uint64_t ConnectionSlot::state_digest(std::uint64_t now) const {
   auto add = [&h](std::uint64_t v) { h = mix_all(h, v); };
   add(aborted_);
   add(shutdown_sent_);
-  add(blocked_);
+  add(link_.blocked());
   add(read_scheduled_);
-  add(window_tick_scheduled_);
-  add(goaway_seen_completed_);
-  add(inflight_.size());
-  add(digest_bytes(inflight_));
-  add(to_peer_.digest(now));
-  add(to_server_.digest(now));
+  add(faults_.window_tick_scheduled());
+  add(faults_.goaway_seen_completed());
+  add(link_.inflight().size());
+  add(digest_bytes(link_.inflight()));
+  add(link_.to_peer().digest(now));
+  add(link_.to_server().digest(now));
   add(peer_.state_digest());
-  for (const auto& [id, p] : producers_) {
-    add(static_cast<std::uint64_t>(id));
-    add(p.offset);
-  }
-  for (const auto& [id, d] : delayed_) add(static_cast<std::uint64_t>(id));
+  handler_.digest(add);
   add(server_ != nullptr);
   if (!server_) return h;
   ServerConnection& server = *server_;

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdio>
 #include <utility>
 
 #include "core/header_table.h"
@@ -18,7 +17,6 @@ namespace {
 // Large enough that one TLS flight or one 16 KiB record always fits; the peer drains its side
 // after every SSL call, so the ring never has to hold more than one call's output.
 constexpr long kRingSize = 64 * 1024;
-constexpr std::size_t kTlsRecordHeader = 5;
 constexpr std::size_t kReadChunk = 16 * 1024;  // one TLS record of plaintext at most
 constexpr std::string_view kAlpnH2 = "h2";
 
@@ -48,16 +46,6 @@ std::string h2_error_name(std::uint32_t code) {
   return std::string(nghttp2_http2_strerror(code)) + " (" + std::to_string(code) + ")";
 }
 
-std::string hex_byte(std::uint8_t b) {
-  std::array<char, 8> buf{};
-  std::snprintf(buf.data(), buf.size(), "0x%02x", b);
-  return buf.data();
-}
-
-std::string field_text(const HeaderField& f) {
-  return "'" + f.name + ": " + f.value + "'";
-}
-
 // nghttp2_nv wants mutable pointers, but with NGHTTP2_NV_FLAG_NONE it copies name and value at
 // submit time and never writes through them.
 nghttp2_nv make_nv(std::string_view name, std::string_view value) {
@@ -70,40 +58,15 @@ std::string_view as_view(const std::uint8_t* p, std::size_t n) {
   return {reinterpret_cast<const char*>(p), n};
 }
 
-// `cut`: the block was cut off (the peer gave up mid-block), so a prefix of `want` is right.
-std::string table_difference(std::string_view what, const HeaderTable& got, const HeaderTable& want,
-                             bool cut = false) {
-  const std::size_t common = std::min(got.size(), want.size());
-  for (std::size_t i = 0; i < common; ++i) {
-    if (got[i] != want[i]) {
-      return std::string(what) + " " + std::to_string(i) + ": got " + field_text(got[i]) +
-             ", expected " + field_text(want[i]);
-    }
-  }
-  if (got.size() > want.size()) {
-    return std::string(what) + " count: got " + std::to_string(got.size()) + ", expected " +
-           std::to_string(want.size()) + "; unexpected " + field_text(got[common]);
-  }
-  if (got.size() < want.size() && !cut) {
-    return std::string(what) + " count: got " + std::to_string(got.size()) + ", expected " +
-           std::to_string(want.size()) + "; missing " + field_text(want[common]);
-  }
-  return {};
-}
-
 std::string authority_host(const std::string& authority) {
   return authority.substr(0, authority.rfind(':'));
 }
 
 }  // namespace
 
-// Verification and flow-control state of a stream the peer opened and has not seen close.
+// A stream the peer opened and has not seen close (its window credit is in window_).
 struct SimPeer::StreamState {
-  std::optional<ExpectedResponse> expected;
-  std::optional<std::uint64_t> body_mismatch;  // offset of the first wrong body byte
-  std::uint8_t got = 0;
-  std::uint8_t want = 0;
-  std::uint64_t credit = 0;  // DATA consumed and not yet credited back
+  ResponseVerifier verifier;
   bool cancelled_by_us = false;
   std::uint32_t empty_data_left = 0;  // empty DATA frames still to send before END_STREAM
 };
@@ -177,7 +140,10 @@ struct PeerCallbacks {
 // ---------------------------------------------------------------------------------------------
 // Construction
 
-SimPeer::SimPeer(SSL_CTX* client_ctx, PeerConfig cfg) : cfg_(std::move(cfg)) {
+SimPeer::SimPeer(SSL_CTX* client_ctx, PeerConfig cfg)
+    : cfg_(std::move(cfg)),
+      records_(cfg_.keep_history),
+      window_(cfg_.window, cfg_.initial_window, cfg_.connection_window) {
   if (init_tls(client_ctx)) init_h2();
 }
 
@@ -231,8 +197,10 @@ bool SimPeer::init_h2() {
   nghttp2_option* raw_opt = nullptr;
   const int opt_rv = nghttp2_option_new(&raw_opt);
   const NgOptionPtr opt{raw_opt};
+  // Without a session the TLS side still runs (SSL_read completes the handshake) and its
+  // plaintext goes nowhere.
   if (!cbs || opt_rv != 0) {
-    fail("nghttp2 setup failed: out of memory");
+    fail("nghttp2 setup failed: out of memory", PeerPhase::H2Dead);
     return false;
   }
   // Window credit is the world's decision (PeerWindow): automatic WINDOW_UPDATEs would make the
@@ -241,7 +209,7 @@ bool SimPeer::init_h2() {
   nghttp2_option_set_no_auto_window_update(opt.get(), 1);
   nghttp2_session* raw_session = nullptr;
   if (nghttp2_session_client_new2(&raw_session, cbs.get(), this, opt.get()) != 0) {
-    fail("nghttp2_session_client_new2 failed");
+    fail("nghttp2_session_client_new2 failed", PeerPhase::H2Dead);
     return false;
   }
   session_.reset(raw_session);
@@ -252,7 +220,7 @@ bool SimPeer::init_h2() {
 // Public driving interface
 
 void SimPeer::start() {
-  if (!tls_dead_) drive_tls();
+  if (phase_ < PeerPhase::TlsDead) drive_tls();
 }
 
 std::vector<std::uint8_t> SimPeer::take_outbound() {
@@ -261,12 +229,11 @@ std::vector<std::uint8_t> SimPeer::take_outbound() {
 }
 
 void SimPeer::on_wire(std::span<const std::uint8_t> ciphertext) {
-  if (aborted_) return;
+  if (aborted()) return;
   wire_hash_.update(ciphertext);
   if (cfg_.keep_bytes) wire_.insert(wire_.end(), ciphertext.begin(), ciphertext.end());
-  parse_records(ciphertext);
-  wire_size_ += ciphertext.size();
-  while (!ciphertext.empty() && !tls_dead_) {
+  records_.scan(ciphertext);
+  while (!ciphertext.empty() && phase_ < PeerPhase::TlsDead) {
     const std::size_t room = BIO_ctrl_get_write_guarantee(net_bio_.get());
     // drive_tls() reads until WANT_READ, which empties the ring; a full ring means a bug here.
     if (room == 0) {
@@ -286,11 +253,11 @@ void SimPeer::on_wire(std::span<const std::uint8_t> ciphertext) {
 
 // A peer waiting for a PING ACK still has business on the connection.
 bool SimPeer::done() const {
-  return over_ || (unfinished() == 0 && pings_outstanding_.empty());
+  return ended() || (unfinished() == 0 && pings_outstanding_.empty());
 }
 
 bool SimPeer::requests_finished() const {
-  return over_ || unfinished() == 0;
+  return ended() || unfinished() == 0;
 }
 
 std::uint32_t SimPeer::unfinished() const {
@@ -298,14 +265,12 @@ std::uint32_t SimPeer::unfinished() const {
 }
 
 std::size_t SimPeer::responses_failed() const {
-  return (over_ ? cfg_.requests - cancelled_ : completed_) - verified_;
+  return (ended() ? cfg_.requests - cancelled_ : completed_) - verified_;
 }
 
 bool SimPeer::close_notify_is_last() const {
-  if (!close_notify_received_ || !close_notify_record_ || record_count_ == 0) return false;
-  const RecordInfo& last = last_record_;
-  return *close_notify_record_ == record_count_ - 1 &&
-         wire_size_ == last.offset + kTlsRecordHeader + last.length;
+  if (!close_notify_received_ || !close_notify_record_ || records_.count() == 0) return false;
+  return *close_notify_record_ == records_.count() - 1 && records_.at_record_end();
 }
 
 Digest SimPeer::wire_digest() const {
@@ -319,7 +284,7 @@ Digest SimPeer::app_digest() const {
 // Behaviours the world decides on
 
 bool SimPeer::send_ping() {
-  if (!session_ || h2_dead_ || tls_dead_ || over_ || !handshake_done_) return false;
+  if (!session_ || phase_ != PeerPhase::Open) return false;
   const std::uint64_t id = ++pings_sent_;
   std::array<std::uint8_t, 8> opaque{};
   for (std::size_t i = 0; i < 8; ++i) opaque[i] = static_cast<std::uint8_t>(id >> (56 - 8 * i));
@@ -333,7 +298,7 @@ bool SimPeer::send_ping() {
 }
 
 bool SimPeer::send_settings() {
-  if (!session_ || h2_dead_ || tls_dead_ || over_ || !handshake_done_) return false;
+  if (!session_ || phase_ != PeerPhase::Open) return false;
   if (nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, nullptr, 0) != 0) return false;
   ++settings_sent_;
   service_h2();
@@ -341,11 +306,29 @@ bool SimPeer::send_settings() {
 }
 
 PeerVerdict SimPeer::verdict() const {
-  if (aborted_) return PeerVerdict::Aborted;
+  if (aborted()) return PeerVerdict::Aborted;
   if (goaway_received_ && goaway_error_code_ == NGHTTP2_ENHANCE_YOUR_CALM && cfg_.floods) {
     return PeerVerdict::Defended;
   }
-  return failed_ ? PeerVerdict::Failed : PeerVerdict::Completed;
+  return failed() ? PeerVerdict::Failed : PeerVerdict::Completed;
+}
+
+std::string_view to_string(PeerPhase p) {
+  switch (p) {
+    case PeerPhase::Handshake:
+      return "handshake";
+    case PeerPhase::Open:
+      return "open";
+    case PeerPhase::Ended:
+      return "ended";
+    case PeerPhase::H2Dead:
+      return "h2-dead";
+    case PeerPhase::TlsDead:
+      return "tls-dead";
+    case PeerPhase::Aborted:
+      return "aborted";
+  }
+  return "?";
 }
 
 std::string_view to_string(PeerVerdict v) {
@@ -365,9 +348,7 @@ std::string_view to_string(PeerVerdict v) {
 }
 
 bool SimPeer::send_goaway() {
-  if (!session_ || h2_dead_ || tls_dead_ || over_ || !handshake_done_ || goaway_sent_) {
-    return false;
-  }
+  if (!session_ || phase_ != PeerPhase::Open || goaway_sent_) return false;
   // The client opens no stream after its GOAWAY: requests not sent yet are given up.
   if (nghttp2_submit_goaway(session_.get(), NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, nullptr, 0) !=
       0) {
@@ -384,7 +365,7 @@ bool SimPeer::cancel_stream(std::int32_t stream_id) {
   const auto it = open_streams_.find(stream_id);
   const StreamResult* r = find_stream(stream_id);
   if (it == open_streams_.end() || r == nullptr || r->end_stream || it->second->cancelled_by_us ||
-      h2_dead_ || tls_dead_ || over_) {
+      ended()) {
     return false;
   }
   if (nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL) !=
@@ -397,41 +378,31 @@ bool SimPeer::cancel_stream(std::int32_t stream_id) {
 }
 
 void SimPeer::abort() {
-  if (over_) return;
-  aborted_ = tls_dead_ = h2_dead_ = true;
+  if (ended()) return;
+  phase_ = PeerPhase::Aborted;
   outbound_.clear();
-  // What was in flight is given up, not failed; what arrived of it must still be right.
+  // What was in flight is given up, not failed; what arrived of it must still be right. (A
+  // stream that fails here is not counted completed: responses_failed() counts it once ended.)
   for (const auto& [id, st] : open_streams_) {
     StreamResult& r = streams_[id];
-    r.mismatch = first_difference(r, *st);
-    r.outcome = r.mismatch.empty() ? StreamOutcome::Cancelled : StreamOutcome::Failed;
+    classify(r, st->verifier, StreamEnd::GivenUp);
     if (r.outcome == StreamOutcome::Cancelled) ++cancelled_;
   }
   open_streams_.clear();
+  window_.clear();
   cancelled_ += cfg_.requests - next_request_index_;
   next_request_index_ = cfg_.requests;
-  over_ = true;
 }
 
 bool SimPeer::release_window(std::uint64_t limit) {
-  if (!session_ || h2_dead_ || tls_dead_ || over_) return false;
-  for (auto& [id, st] : open_streams_) {
-    const std::uint64_t inc = std::min(st->credit, limit);
-    if (inc > 0 && window_update(id, inc)) st->credit -= inc;
-  }
-  const std::uint64_t inc = std::min(connection_credit(), limit);
-  if (inc > 0) window_update(0, inc);
+  if (!session_ || ended()) return false;
+  window_.release(session_.get(), limit);
   service_h2();
   return window_credit_pending();
 }
 
 bool SimPeer::window_credit_pending() const {
-  if (h2_dead_ || tls_dead_ || over_) return false;
-  if (connection_credit() > 0) return true;
-  for (const auto& [id, st] : open_streams_) {
-    if (st->credit > 0) return true;
-  }
-  return false;
+  return !ended() && window_.pending(session_.get());
 }
 
 std::vector<std::int32_t> SimPeer::streams_in_progress() const {
@@ -449,43 +420,9 @@ std::vector<std::int32_t> SimPeer::streams_in_progress() const {
 // ---------------------------------------------------------------------------------------------
 // TLS
 
-// Lists complete records as their last byte arrives, across any chunking.
-void SimPeer::parse_records(std::span<const std::uint8_t> ciphertext) {
-  std::uint64_t at = wire_size_;
-  while (!ciphertext.empty()) {
-    if (record_body_left_ > 0) {
-      const std::size_t take = std::min<std::uint64_t>(record_body_left_, ciphertext.size());
-      record_body_left_ -= take;
-      ciphertext = ciphertext.subspan(take);
-      at += take;
-      if (record_body_left_ == 0) add_record(pending_record_);
-      continue;
-    }
-    record_header_[record_header_fill_++] = ciphertext.front();
-    ciphertext = ciphertext.subspan(1);
-    ++at;
-    if (record_header_fill_ < kTlsRecordHeader) continue;
-    record_header_fill_ = 0;
-    const auto length = static_cast<std::uint16_t>((record_header_[3] << 8) | record_header_[4]);
-    pending_record_ = {at - kTlsRecordHeader, record_header_[0], length};
-    record_body_left_ = length;
-    if (length == 0) add_record(pending_record_);
-  }
-}
-
-void SimPeer::add_record(const RecordInfo& record) {
-  ++record_count_;
-  last_record_ = record;
-  if (cfg_.keep_history) {
-    records_.push_back(record);
-  } else {
-    records_.assign(1, record);
-  }
-}
-
 void SimPeer::drive_tls() {
-  if (tls_dead_) return;
-  if (!handshake_done_ && !advance_handshake()) return;
+  if (phase_ >= PeerPhase::TlsDead) return;
+  if (phase_ == PeerPhase::Handshake && !advance_handshake()) return;
   read_app_data();
 }
 
@@ -507,7 +444,7 @@ bool SimPeer::advance_handshake() {
 }
 
 bool SimPeer::on_handshake_complete() {
-  handshake_done_ = true;
+  phase_ = PeerPhase::Open;
   const unsigned char* proto = nullptr;
   unsigned int len = 0;
   SSL_get0_alpn_selected(ssl_.get(), &proto, &len);
@@ -517,12 +454,12 @@ bool SimPeer::on_handshake_complete() {
     return false;
   }
   start_h2();
-  return !tls_dead_;
+  return phase_ < PeerPhase::TlsDead;
 }
 
 void SimPeer::read_app_data() {
   std::array<std::uint8_t, kReadChunk> buf;
-  while (!tls_dead_) {
+  while (phase_ < PeerPhase::TlsDead) {
     ERR_clear_error();
     std::size_t n = 0;
     const int rv = SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &n);
@@ -543,19 +480,18 @@ void SimPeer::read_app_data() {
 
 void SimPeer::on_close_notify() {
   close_notify_received_ = true;
-  tls_dead_ = true;
   ERR_clear_error();
   SSL_shutdown(ssl_.get());  // answers with our own close_notify
   move_tls_output();
   if (unfinished() > 0) {
-    fail("server sent close_notify with " + std::to_string(unfinished()) + " of " +
-         std::to_string(cfg_.requests) + " requests incomplete");
+    fail_tls("server sent close_notify with " + std::to_string(unfinished()) + " of " +
+             std::to_string(cfg_.requests) + " requests incomplete");
   }
-  end_connection();
+  end_connection(PeerPhase::TlsDead);
 }
 
 bool SimPeer::ssl_write_all(const std::uint8_t* data, std::size_t len) {
-  while (len > 0 && !tls_dead_) {
+  while (len > 0 && phase_ < PeerPhase::TlsDead) {
     ERR_clear_error();
     std::size_t n = 0;
     const int rv = SSL_write_ex(ssl_.get(), data, len, &n);
@@ -573,7 +509,7 @@ bool SimPeer::ssl_write_all(const std::uint8_t* data, std::size_t len) {
 }
 
 void SimPeer::move_tls_output() {
-  if (!net_bio_ || aborted_) return;
+  if (!net_bio_ || aborted()) return;
   for (std::size_t pending = BIO_ctrl_pending(net_bio_.get()); pending > 0;
        pending = BIO_ctrl_pending(net_bio_.get())) {
     const std::size_t old = outbound_.size();
@@ -601,15 +537,13 @@ void SimPeer::on_ssl_msg(int write_p, int content_type, std::span<const std::uin
 
 void SimPeer::start_h2() {
   if (!session_) return;
-  const bool wide = cfg_.window == PeerWindow::Wide;
   const std::array<nghttp2_settings_entry, 2> settings{{
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, wide ? NGHTTP2_MAX_WINDOW_SIZE : cfg_.initial_window},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window_.announced_stream_window()},
   }};
   int rv =
       nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, settings.data(), settings.size());
-  const std::int32_t connection_window =
-      wide ? NGHTTP2_MAX_WINDOW_SIZE : static_cast<std::int32_t>(cfg_.connection_window);
+  const std::int32_t connection_window = window_.announced_connection_window();
   if (rv == 0 && connection_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
     rv = nghttp2_session_set_local_window_size(session_.get(), NGHTTP2_FLAG_NONE, 0,
                                                connection_window);
@@ -619,11 +553,11 @@ void SimPeer::start_h2() {
 }
 
 void SimPeer::feed_h2(std::span<const std::uint8_t> plaintext) {
-  if (!session_ || h2_dead_) return;
+  if (!session_ || phase_ >= PeerPhase::H2Dead) return;
   const auto rv = nghttp2_session_mem_recv(session_.get(), plaintext.data(), plaintext.size());
   if (rv < 0) {
-    h2_dead_ = true;
-    return fail(std::string("nghttp2_session_mem_recv: ") + nghttp2_strerror(static_cast<int>(rv)));
+    return fail(std::string("nghttp2_session_mem_recv: ") + nghttp2_strerror(static_cast<int>(rv)),
+                PeerPhase::H2Dead);
   }
   service_h2();
 }
@@ -632,8 +566,9 @@ void SimPeer::feed_h2(std::span<const std::uint8_t> plaintext) {
 // has queued. Stream closes can happen inside mem_send, so a flush may make more requests due:
 // loop until neither has work.
 void SimPeer::service_h2() {
-  if (!session_ || h2_dead_ || !handshake_done_) return;
-  apply_window_policy();
+  // Past Ended the peer still credits windows and flushes (ACKs, updates); it submits nothing.
+  if (!session_ || phase_ == PeerPhase::Handshake || phase_ >= PeerPhase::H2Dead) return;
+  window_.apply(session_.get());
   for (;;) {
     const bool submitted = submit_requests_if_due();
     const bool wrote = flush_h2();
@@ -644,12 +579,12 @@ void SimPeer::service_h2() {
 
 bool SimPeer::flush_h2() {
   bool wrote = false;
-  while (!tls_dead_ && !h2_dead_) {
+  while (phase_ < PeerPhase::H2Dead) {
     const std::uint8_t* data = nullptr;
     const auto n = nghttp2_session_mem_send(session_.get(), &data);
     if (n < 0) {
-      h2_dead_ = true;
-      fail(std::string("nghttp2_session_mem_send: ") + nghttp2_strerror(static_cast<int>(n)));
+      fail(std::string("nghttp2_session_mem_send: ") + nghttp2_strerror(static_cast<int>(n)),
+           PeerPhase::H2Dead);
     }
     // data is valid only until the next mem_send: write it out before asking again.
     if (n <= 0 || !ssl_write_all(data, static_cast<std::size_t>(n))) break;
@@ -666,7 +601,7 @@ std::uint32_t SimPeer::concurrency_limit() const {
 
 bool SimPeer::submit_requests_if_due() {
   // The server caps concurrency in its SETTINGS; requests sent before it could be refused.
-  if (over_ || !server_settings_seen_ || goaway_received_ || goaway_sent_ ||
+  if (ended() || !server_settings_seen_ || goaway_received_ || goaway_sent_ ||
       next_request_index_ >= cfg_.requests) {
     return false;
   }
@@ -674,13 +609,13 @@ bool SimPeer::submit_requests_if_due() {
   if (cfg_.pacing == PeerPacing::Lockstep) {
     if (!open_streams_.empty()) return false;
     const std::uint32_t count = std::min(limit, cfg_.requests - next_request_index_);
-    for (std::uint32_t i = 0; i < count && !over_; ++i) {
+    for (std::uint32_t i = 0; i < count && !ended(); ++i) {
       submit_request(cfg_.first_request_id + next_request_index_++);
     }
     return true;
   }
   bool submitted = false;
-  while (!over_ && open_streams_.size() < limit && next_request_index_ < cfg_.requests) {
+  while (!ended() && open_streams_.size() < limit && next_request_index_ < cfg_.requests) {
     submit_request(cfg_.first_request_id + next_request_index_++);
     submitted = true;
   }
@@ -712,52 +647,13 @@ void SimPeer::submit_request(std::uint64_t request_id) {
   r.stream_id = stream_id;
   r.request_id = request_id;
   r.requested_at = now();
-  if (cfg_.expect) st->expected = cfg_.expect(request_id);
+  if (cfg_.expect) st->verifier = ResponseVerifier(cfg_.expect(request_id));
   open_streams_[stream_id] = std::move(st);
-}
-
-// DATA the connection received and has not credited back, counted by nghttp2 itself as it
-// arrives: that includes DATA nghttp2 dropped on streams this peer had reset, which no callback
-// sees (not even the end of a frame whose stream the peer reset half way), and which a real
-// client's automatic updates return too; counting only delivered frames starved the server's
-// connection window after a few mid-body resets (W1). Submitting a WINDOW_UPDATE lowers
-// nghttp2's count at once.
-std::uint64_t SimPeer::connection_credit() const {
-  if (!session_) return 0;
-  const std::int32_t received = nghttp2_session_get_effective_recv_data_length(session_.get());
-  return received > 0 ? static_cast<std::uint64_t>(received) : 0;
-}
-
-void SimPeer::credit(std::int32_t stream_id, std::size_t bytes) {
-  const auto it = open_streams_.find(stream_id);
-  if (it != open_streams_.end()) it->second->credit += bytes;
-}
-
-bool SimPeer::window_update(std::int32_t stream_id, std::uint64_t increment) {
-  if (nghttp2_submit_window_update(session_.get(), NGHTTP2_FLAG_NONE, stream_id,
-                                   static_cast<std::int32_t>(increment)) != 0) {
-    return false;
-  }
-  ++window_updates_sent_;
-  return true;
-}
-
-void SimPeer::apply_window_policy() {
-  const bool eager = cfg_.window == PeerWindow::Eager;
-  if (!eager && cfg_.window != PeerWindow::Half) return;
-  for (auto& [id, st] : open_streams_) {
-    if (st->credit > 0 && (eager || st->credit >= cfg_.initial_window / 2)) {
-      if (window_update(id, st->credit)) st->credit = 0;
-    }
-  }
-  const std::uint64_t connection = connection_credit();
-  if (connection > 0 && (eager || connection >= cfg_.connection_window / 2)) {
-    window_update(0, connection);
-  }
+  window_.open(stream_id);
 }
 
 void SimPeer::check_connection_end() {
-  if (over_) return;
+  if (ended()) return;
   const std::uint32_t incomplete = unfinished();
   if (goaway_received_ && open_streams_.empty() && incomplete > 0) {
     return fail("server sent GOAWAY (last_stream_id " + std::to_string(goaway_last_stream_id_) +
@@ -816,19 +712,7 @@ void SimPeer::on_data(std::int32_t stream_id, std::span<const std::uint8_t> data
   StreamResult* r = find_stream(stream_id);
   if (!r) return;
   const auto it = open_streams_.find(stream_id);
-  if (it != open_streams_.end() && it->second->expected && !it->second->body_mismatch) {
-    StreamState& st = *it->second;
-    const auto& want = st.expected->body;
-    const std::uint64_t at = r->body_bytes;
-    const std::size_t common =
-        at >= want.size() ? 0 : std::min<std::size_t>(data.size(), want.size() - at);
-    const auto [g, w] = std::mismatch(data.begin(), data.begin() + common, want.begin() + at);
-    if (g != data.begin() + common) {
-      st.body_mismatch = at + static_cast<std::uint64_t>(g - data.begin());
-      st.got = *g;
-      st.want = *w;
-    }
-  }
+  if (it != open_streams_.end()) it->second->verifier.on_body(r->body_bytes, data);
   r->body_bytes += data.size();
   if (cfg_.keep_bodies) r->body.insert(r->body.end(), data.begin(), data.end());
 }
@@ -858,7 +742,7 @@ void SimPeer::on_frame(const nghttp2_frame& frame, bool outbound) {
       if ((frame.hd.flags & NGHTTP2_FLAG_ACK) != 0) on_ping_ack(frame.ping);
       break;
     case NGHTTP2_DATA:
-      credit(frame.hd.stream_id, frame.hd.length);
+      window_.consumed(frame.hd.stream_id, frame.hd.length);
       if (r && (frame.hd.flags & NGHTTP2_FLAG_END_STREAM)) r->end_stream = true;
       break;
     case NGHTTP2_HEADERS:
@@ -884,85 +768,40 @@ void SimPeer::on_stream_close(std::int32_t stream_id, std::uint32_t error_code) 
   StreamResult* r = find_stream(stream_id);
   const auto it = open_streams_.find(stream_id);
   // After the connection ended every open stream already counts as failed.
-  if (!r || over_ || it == open_streams_.end()) return;
+  if (!r || ended() || it == open_streams_.end()) return;
   const StreamState& st = *it->second;
   if (r->error_code == 0) r->error_code = error_code;
   r->last_byte_at = now();
-  if (st.cancelled_by_us) {
-    // Given up by the peer: not delivered, but what arrived of it must be right.
-    r->mismatch = first_difference(*r, st);
-    r->outcome = r->mismatch.empty() ? StreamOutcome::Cancelled : StreamOutcome::Failed;
-    if (r->outcome == StreamOutcome::Cancelled) {
-      ++cancelled_;
-    } else {
-      ++completed_;
-    }
+  // Given up by the peer: not delivered, but what arrived of it must be right.
+  classify(*r, st.verifier, st.cancelled_by_us ? StreamEnd::GivenUp : StreamEnd::Closed);
+  if (r->outcome == StreamOutcome::Cancelled) {
+    ++cancelled_;
   } else {
-    r->mismatch = first_difference(*r, st);
-    r->verified = r->mismatch.empty();
-    r->outcome = r->verified ? StreamOutcome::Verified : StreamOutcome::Failed;
     ++completed_;
-    if (r->verified) ++verified_;
+    if (r->outcome == StreamOutcome::Verified) ++verified_;
   }
   open_streams_.erase(it);
+  window_.close(stream_id);
   if (cfg_.on_stream_done) cfg_.on_stream_done(*r);
   if (!cfg_.keep_history) streams_.erase(stream_id);  // r dangles from here
-}
-
-// For a stream given up by the peer (st.cancelled_by_us, or the peer's abort) only what
-// arrived is compared: a status and headers if they came, and the body prefix.
-std::string SimPeer::first_difference(const StreamResult& got, const StreamState& st) const {
-  const bool partial = st.cancelled_by_us || aborted_;
-  if (!partial) {
-    if (got.reset) return "stream reset by server: " + h2_error_name(got.error_code);
-    if (got.error_code != 0) return "stream closed with " + h2_error_name(got.error_code);
-    if (!got.end_stream) return "stream closed without END_STREAM";
-  }
-  if (!st.expected) return partial ? std::string{} : "no expectation configured";
-  const ExpectedResponse& want = *st.expected;
-  if (partial && got.status == 0) return {};
-  if (got.status != want.status) {
-    return "status: got " + std::to_string(got.status) + ", expected " +
-           std::to_string(want.status);
-  }
-  // nghttp2 hands over fields as it decodes them, so a block the peer gave up mid-way (split
-  // across records, the rest never read) shows a prefix of the headers.
-  const bool cut = partial && !got.headers_complete;
-  if (auto d = table_difference("header", got.headers, want.headers, cut); !d.empty()) return d;
-  if (st.body_mismatch) {
-    return "body byte at offset " + std::to_string(*st.body_mismatch) + ": got " +
-           hex_byte(st.got) + ", expected " + hex_byte(st.want);
-  }
-  if (got.body_bytes > want.body.size() || (!partial && got.body_bytes != want.body.size())) {
-    return "body length: got " + std::to_string(got.body_bytes) + ", expected " +
-           std::to_string(want.body.size());
-  }
-  if (partial) return {};
-  return table_difference("trailer", got.trailers, want.trailers);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Outcome
 
-void SimPeer::fail(std::string message) {
-  if (!failed_) failure_ = std::move(message);  // the first failure is the cause
-  failed_ = true;
-  end_connection();
+void SimPeer::fail(std::string message, PeerPhase to) {
+  if (failure_.empty()) failure_ = std::move(message);
+  end_connection(to);
 }
 
-void SimPeer::fail_tls(std::string message) {
-  tls_dead_ = true;
-  fail(std::move(message));
-}
-
-void SimPeer::end_connection() {
-  if (over_) return;
-  over_ = true;
-  for (const auto& [id, st] : open_streams_) {
-    StreamResult& r = streams_[id];
-    r.mismatch = "connection ended before the stream closed";
-    r.outcome = StreamOutcome::Failed;
+// The streams still open stay in open_streams_ (nghttp2 may still close them; nothing counts).
+void SimPeer::end_connection(PeerPhase to) {
+  if (!ended()) {
+    for (const auto& [id, st] : open_streams_) {
+      classify(streams_[id], st->verifier, StreamEnd::ConnectionEnded);
+    }
   }
+  phase_ = std::max(phase_, to);
 }
 
 std::uint64_t SimPeer::state_digest() const {
@@ -972,14 +811,14 @@ std::uint64_t SimPeer::state_digest() const {
   for (std::uint8_t b : app_hash_.digest()) add(b);
   add(outbound_.size());
   add(digest_bytes(outbound_));
-  add(record_count_);
-  add(record_header_fill_);
-  add(record_body_left_);
+  add(records_.count());
+  add(records_.header_fill());
+  add(records_.body_left());
   add(tls_records_read_);
   add(close_notify_record_.value_or(~0ULL));
-  for (bool f :
-       {handshake_done_, tls_dead_, h2_dead_, over_, failed_, aborted_, server_settings_seen_,
-        trailer_block_, goaway_received_, goaway_sent_, close_notify_received_}) {
+  add(static_cast<std::uint64_t>(phase_));
+  for (bool f : {failed(), server_settings_seen_, trailer_block_, goaway_received_, goaway_sent_,
+                 close_notify_received_}) {
     add(f);
   }
   add(static_cast<std::uint64_t>(goaway_last_stream_id_));
@@ -990,7 +829,7 @@ std::uint64_t SimPeer::state_digest() const {
   add(pings_sent_);
   add(pings_acked_);
   add(pings_outstanding_.size());
-  add(window_updates_sent_);
+  add(window_.updates_sent());
   for (const auto& [id, st] : streams_) {
     add(static_cast<std::uint64_t>(id));
     add(st.body_bytes);
@@ -1003,9 +842,9 @@ std::uint64_t SimPeer::state_digest() const {
   }
   for (const auto& [id, st] : open_streams_) {
     add(static_cast<std::uint64_t>(id));
-    add(st->credit);
+    add(window_.stream_credit(id));
     add(st->cancelled_by_us);
-    add(st->body_mismatch.value_or(~0ULL));
+    add(st->verifier.body_mismatch().value_or(~0ULL));
   }
   if (nghttp2_session* s = session_.get()) {
     add(static_cast<std::uint64_t>(nghttp2_session_get_local_window_size(s)));

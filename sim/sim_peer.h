@@ -4,7 +4,10 @@
 // GOAWAY, releases window credit or drops the connection, and everything else the peer does
 // follows from the bytes it is given. It records what it received (ciphertext, TLS records,
 // plaintext, frames, streams) and verifies every response byte for byte against the
-// expectation as the bytes arrive.
+// expectation as the bytes arrive. This file is the driver (TLS and the HTTP/2 client, its phase
+// one PeerPhase); its parts: sim/record_scanner.h (the TLS records of the wire),
+// sim/window_credit.h (the window policies), sim/response_verifier.h (the checks and the one
+// outcome rule).
 #pragma once
 
 #include <openssl/ssl.h>
@@ -25,16 +28,13 @@
 #include "core/header_table.h"
 #include "core/nghttp2_handles.h"
 #include "core/ossl_handles.h"
+#include "sim/record_scanner.h"
+#include "sim/response_verifier.h"
 #include "sim/sha256.h"
+#include "sim/window_credit.h"
 
 namespace emitlab::sim {
 
-struct ExpectedResponse {
-  int status = 200;
-  HeaderTable headers;
-  std::vector<std::uint8_t> body;
-  HeaderTable trailers;
-};
 using ExpectFn = std::function<ExpectedResponse(std::uint64_t request_id)>;
 
 // What the peer sends for a request (besides :scheme, :authority, :path and user-agent).
@@ -51,16 +51,6 @@ enum class PeerPacing : std::uint8_t {
   // h2load's: a new request as soon as one completes, `batch` streams open at most.
   ClosedLoop,
 };
-
-enum class PeerWindow : std::uint8_t {
-  Wide,      // windows opened to 2^31-1 once; no WINDOW_UPDATE ever
-  Eager,     // every consumed byte is credited back at once
-  Half,      // credited when half the window is consumed (nghttp2's automatic policy)
-  Stingy,    // credited by release_window() in small increments
-  Withheld,  // credited only when the world calls release_window()
-};
-
-struct StreamResult;  // below: what the peer recorded of one stream
 
 struct FrameInfo {
   std::uint8_t type;
@@ -102,13 +92,6 @@ struct PeerConfig {
   std::function<void(const FrameInfo&, bool outbound)> on_frame;
 };
 
-// One TLS record of wire(); offset is that of its 5-byte header.
-struct RecordInfo {
-  std::uint64_t offset;
-  std::uint8_t content_type;
-  std::uint16_t length;
-};
-
 // How the connection ended, as the peer judges it (the world adds Stalled: it settled while the
 // peer still waited for something).
 enum class PeerVerdict : std::uint8_t {
@@ -120,27 +103,18 @@ enum class PeerVerdict : std::uint8_t {
 };
 std::string_view to_string(PeerVerdict v);
 
-enum class StreamOutcome : std::uint8_t { Open, Verified, Failed, Cancelled };
-
-struct StreamResult {
-  std::int32_t stream_id = 0;
-  std::uint64_t request_id = 0;
-  int status = 0;
-  HeaderTable headers;             // response headers in order, pseudo headers excluded
-  bool headers_complete = false;   // the response header block arrived whole (END_HEADERS)
-  std::vector<std::uint8_t> body;  // kept only with PeerConfig::keep_bodies
-  std::uint64_t body_bytes = 0;
-  HeaderTable trailers;
-  bool end_stream = false;
-  bool reset = false;            // RST_STREAM received
-  std::uint32_t error_code = 0;  // of the RST_STREAM, or of the close
-  bool verified = false;
-  StreamOutcome outcome = StreamOutcome::Open;
-  std::string mismatch;             // first difference, human readable
-  std::uint64_t requested_at = 0;   // virtual ns
-  std::uint64_t first_byte_at = 0;  // first response header block began
-  std::uint64_t last_byte_at = 0;   // stream closed
+// Where the peer's connection stands. It only moves down this list.
+enum class PeerPhase : std::uint8_t {
+  Handshake,  // the TLS handshake is under way
+  Open,       // HTTP/2 runs; requests are submitted and accounted for
+  // Every request is accounted for (finished, failed or given up), or the peer failed: TLS and
+  // HTTP/2 still read and answer the server (ACKs, window credit) until close_notify.
+  Ended,
+  H2Dead,   // nghttp2 failed fatally: ciphertext is still read, its plaintext goes nowhere
+  TlsDead,  // TLS failed or close_notify arrived: no more ciphertext is read or written
+  Aborted,  // the peer dropped the connection: no close_notify, no more I/O
 };
+std::string_view to_string(PeerPhase p);
 
 class SimPeer {
  public:
@@ -171,9 +145,10 @@ class SimPeer {
   // connection ended.
   bool done() const;
   bool requests_finished() const;  // as done(), without waiting for PING ACKs
-  bool aborted() const { return aborted_; }
+  PeerPhase phase() const { return phase_; }
+  bool aborted() const { return phase_ == PeerPhase::Aborted; }
   // TLS or HTTP/2 error, or the server closed (GOAWAY, close_notify) before all requests completed.
-  bool failed() const { return failed_; }
+  bool failed() const { return !failure_.empty(); }
   // Completed, Defended, Failed or Aborted; Completed also while the connection runs (the world
   // tells Stalled apart once it settles).
   PeerVerdict verdict() const;
@@ -189,14 +164,14 @@ class SimPeer {
   std::uint64_t settings_sent() const { return settings_sent_; }
   std::uint32_t goaway_error_code() const { return goaway_error_code_; }
   std::size_t pings_outstanding() const { return pings_outstanding_.size(); }
-  std::uint64_t window_updates_sent() const { return window_updates_sent_; }
+  std::uint64_t window_updates_sent() const { return window_.updates_sent(); }
 
   const std::vector<std::uint8_t>& wire() const { return wire_; }  // all server ciphertext
   // Complete records of wire (every one with keep_history; else at most the last).
-  const std::vector<RecordInfo>& records() const { return records_; }
-  std::uint64_t record_count() const { return record_count_; }  // complete records so far
+  const std::vector<RecordInfo>& records() const { return records_.records(); }
+  std::uint64_t record_count() const { return records_.count(); }  // complete records so far
   const std::vector<std::uint8_t>& app_stream() const { return app_stream_; }  // SSL_read output
-  std::uint64_t wire_bytes() const { return wire_size_; }
+  std::uint64_t wire_bytes() const { return records_.bytes(); }
   std::uint64_t app_bytes() const { return app_size_; }
   Digest wire_digest() const;  // SHA-256 of everything wire() would hold
   Digest app_digest() const;
@@ -215,13 +190,12 @@ class SimPeer {
 
  private:
   friend struct PeerCallbacks;  // the nghttp2 and OpenSSL C callbacks, in sim_peer.cpp
-  struct StreamState;           // verification and window state of an open stream
+  struct StreamState;           // verification state and request body of an open stream
 
   bool init_tls(SSL_CTX* ctx);
   bool init_h2();
 
   // TLS
-  void parse_records(std::span<const std::uint8_t> ciphertext);
   void drive_tls();
   bool advance_handshake();
   bool on_handshake_complete();
@@ -239,10 +213,6 @@ class SimPeer {
   bool submit_requests_if_due();
   std::uint32_t concurrency_limit() const;
   void submit_request(std::uint64_t request_id);
-  void credit(std::int32_t stream_id, std::size_t bytes);
-  std::uint64_t connection_credit() const;
-  void apply_window_policy();
-  bool window_update(std::int32_t stream_id, std::uint64_t increment);
   void check_connection_end();
   StreamResult* find_stream(std::int32_t stream_id);
   void begin_header_block(std::int32_t stream_id);
@@ -252,13 +222,13 @@ class SimPeer {
   void on_stream_close(std::int32_t stream_id, std::uint32_t error_code);
   void on_goaway_sent(const nghttp2_goaway& goaway);
   void on_ping_ack(const nghttp2_ping& ping);
-  std::string first_difference(const StreamResult& got, const StreamState& st) const;
   std::uint64_t now() const { return cfg_.clock ? cfg_.clock() : 0; }
 
-  // Outcome
-  void fail(std::string message);
-  void fail_tls(std::string message);
-  void end_connection();
+  // Phase and outcome. Each moves the phase to at least `to`; the first failure is the cause.
+  bool ended() const { return phase_ >= PeerPhase::Ended; }
+  void fail(std::string message, PeerPhase to = PeerPhase::Ended);
+  void fail_tls(std::string message) { fail(std::move(message), PeerPhase::TlsDead); }
+  void end_connection(PeerPhase to = PeerPhase::Ended);
   std::uint32_t unfinished() const;
 
   PeerConfig cfg_;
@@ -268,15 +238,7 @@ class SimPeer {
 
   std::vector<std::uint8_t> outbound_;
   std::vector<std::uint8_t> wire_;
-  std::uint64_t wire_size_ = 0;
-  std::vector<RecordInfo> records_;
-  std::uint64_t record_count_ = 0;
-  RecordInfo last_record_{};
-  void add_record(const RecordInfo& record);
-  std::array<std::uint8_t, 5> record_header_{};  // the header being parsed across chunks
-  std::size_t record_header_fill_ = 0;
-  RecordInfo pending_record_{};
-  std::uint64_t record_body_left_ = 0;
+  RecordScanner records_;
   std::vector<std::uint8_t> app_stream_;
   std::uint64_t app_size_ = 0;
   Sha256 wire_hash_;
@@ -285,13 +247,8 @@ class SimPeer {
   std::map<std::int32_t, StreamResult> streams_;
   std::map<std::int32_t, std::unique_ptr<StreamState>> open_streams_;
 
-  bool handshake_done_ = false;
-  bool tls_dead_ = false;  // TLS failed or close_notify received: feed no more ciphertext
-  bool h2_dead_ = false;   // nghttp2 returned a fatal error: feed it nothing more
-  bool over_ = false;      // the connection ended for request accounting
-  bool failed_ = false;
-  bool aborted_ = false;
-  std::string failure_;
+  PeerPhase phase_ = PeerPhase::Handshake;
+  std::string failure_;  // empty unless the peer failed
   std::string last_h2_error_;
 
   bool server_settings_seen_ = false;
@@ -313,7 +270,7 @@ class SimPeer {
   std::uint64_t pings_sent_ = 0;
   std::uint64_t pings_acked_ = 0;
   std::set<std::uint64_t> pings_outstanding_;
-  std::uint64_t window_updates_sent_ = 0;
+  WindowCredit window_;
   std::uint64_t settings_sent_ = 0;
 };
 

@@ -38,21 +38,9 @@ Run run(const std::string& strategy, std::uint32_t requests, std::size_t body) {
   sim::PeerConfig peer;
   peer.requests = requests;
   peer.batch = requests;
-  peer.expect = [body](std::uint64_t id) {
-    sim::ExpectedResponse r;
-    r.body = sim::make_body(kSeed, id, body);
-    return r;
-  };
-  auto respond = [body](ServerConnection& conn, ServerStream& st) {
-    const auto id = testing::request_id(st);
-    ResponseObject::Spec spec;
-    spec.body_size = body;
-    auto fill = [id](std::span<std::uint8_t> out) { sim::fill_body(kSeed, id, 0, out); };
-    conn.submit_response(
-        st.id, ResponseRef(ResponseObject::create(system_allocator(), std::move(spec), fill)));
-  };
+  peer.expect = testing::expect_bodies(kSeed, testing::fixed_size(body));
   Run out;
-  testing::Pump pump(config, peer, respond, 5);
+  testing::Pump pump(config, peer, testing::serve_bodies(kSeed, testing::fixed_size(body)), 5);
   auto check = [&out](ServerConnection& conn) {
     if (out.broken.empty()) out.broken = conn.validate();
   };

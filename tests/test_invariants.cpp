@@ -22,23 +22,12 @@ sim::PeerConfig peer(std::uint32_t requests, std::size_t body) {
   sim::PeerConfig p;
   p.requests = requests;
   p.batch = requests;
-  p.expect = [body](std::uint64_t id) {
-    sim::ExpectedResponse r;
-    r.body = sim::make_body(kSeed, id, body);
-    return r;
-  };
+  p.expect = testing::expect_bodies(kSeed, testing::fixed_size(body));
   return p;
 }
 
 testing::Pump::OnRequest respond(std::size_t body) {
-  return [body](ServerConnection& conn, ServerStream& st) {
-    ResponseObject::Spec spec;
-    spec.body_size = body;
-    const auto id = request_id(st);
-    auto fill = [id](std::span<std::uint8_t> out) { sim::fill_body(kSeed, id, 0, out); };
-    conn.submit_response(st.id,
-                         ResponseRef(ResponseObject::create(system_allocator(), spec, fill)));
-  };
+  return testing::serve_bodies(kSeed, testing::fixed_size(body));
 }
 
 // Writes each frame straight to TLS and ships it at once, with no gate: the second frame is

@@ -40,20 +40,9 @@ Run run(const char* strategy, std::size_t history, std::uint32_t requests = kReq
   sim::PeerConfig peer;
   peer.requests = requests;
   peer.batch = 4;
-  peer.expect = [](std::uint64_t id) {
-    sim::ExpectedResponse r;
-    r.body = sim::make_body(kSeed, id, kBody);
-    return r;
-  };
-  auto respond = [](ServerConnection& conn, ServerStream& st) {
-    const auto id = emitlab::testing::request_id(st);
-    ResponseObject::Spec spec;
-    spec.body_size = kBody;
-    auto fill = [id](std::span<std::uint8_t> out) { sim::fill_body(kSeed, id, 0, out); };
-    conn.submit_response(
-        st.id, ResponseRef(ResponseObject::create(emitlab::system_allocator(), spec, fill)));
-  };
-  emitlab::testing::Pump pump(config, peer, respond);
+  peer.expect = emitlab::testing::expect_bodies(kSeed, emitlab::testing::fixed_size(kBody));
+  emitlab::testing::Pump pump(
+      config, peer, emitlab::testing::serve_bodies(kSeed, emitlab::testing::fixed_size(kBody)));
   pump.run();
   const auto& c = pump.conn();
   return {c.passes(), c.pass_count(), c.totals(), c.outside_passes(),

@@ -58,11 +58,7 @@ sim::PeerConfig peer(std::uint32_t requests, SizeOf size_of) {
   sim::PeerConfig p;
   p.requests = requests;
   p.batch = requests;
-  p.expect = [size_of](std::uint64_t id) {
-    sim::ExpectedResponse r;
-    r.body = sim::make_body(kSeed, id, size_of(id));
-    return r;
-  };
+  p.expect = testing::expect_bodies(kSeed, size_of);
   return p;
 }
 
@@ -79,16 +75,10 @@ Outcome run(const char* strategy, EmitterFactory factory, std::uint32_t requests
   ConnectionConfig config;
   config.strategy = *parse_strategy(strategy).spec;
   config.emitter_factory = std::move(factory);
-  auto respond = [&](ServerConnection& conn, ServerStream& st) {
-    const auto id = request_id(st);
-    ResponseObject::Spec spec;
-    spec.body_size = size_of(id);
-    auto fill = [id](std::span<std::uint8_t> out) { sim::fill_body(kSeed, id, 0, out); };
-    conn.submit_response(st.id, ResponseRef(ResponseObject::create(alloc, spec, fill)));
-  };
   Outcome out;
   {
-    testing::Pump pump(config, peer(requests, size_of), respond, 5, alloc);
+    testing::Pump pump(config, peer(requests, size_of),
+                       testing::serve_bodies(kSeed, size_of, alloc), 5, alloc);
     pump.run();
     out = {pump.conn().failed(), pump.conn().error(), pump.peer().responses_verified(), ""};
     for (const auto& [id, s] : pump.peer().streams()) {

@@ -605,6 +605,10 @@ BOOST_AUTO_TEST_CASE(close_notify_at_the_end_is_last) {
   check_all_verified(run.peer, 3);
   BOOST_TEST(run.peer.close_notify_received());
   BOOST_TEST(run.peer.close_notify_is_last());
+  BOOST_TEST((run.peer.phase() == PeerPhase::TlsDead), to_string(run.peer.phase()));
+  run.peer.abort();  // too late: the phase only moves forward, and an ended peer cannot abort
+  BOOST_TEST((run.peer.phase() == PeerPhase::TlsDead), to_string(run.peer.phase()));
+  BOOST_TEST(!run.peer.aborted());
   // One more record after close_notify: it is still recorded, and close_notify is not last.
   const std::size_t records = run.peer.records().size();
   const std::array<std::uint8_t, 7> fake{0x17, 0x03, 0x03, 0x00, 0x02, 0xaa, 0xbb};
@@ -716,7 +720,9 @@ BOOST_AUTO_TEST_CASE(a_header_block_cut_by_the_peer_compares_as_a_prefix) {
       BOOST_TEST(cut.status == 200);
       BOOST_TEST(cut.headers.size() == 1u);  // the field before the cut did arrive
       BOOST_TEST(!cut.headers_complete);
+      BOOST_TEST((run.peer.phase() == PeerPhase::Open), to_string(run.peer.phase()));
       run.peer.abort();
+      BOOST_TEST((run.peer.phase() == PeerPhase::Aborted), to_string(run.peer.phase()));
       BOOST_TEST((stream_of(run.peer, 0).outcome == outcome), stream_of(run.peer, 0).mismatch);
       BOOST_TEST(run.peer.responses_failed() == (outcome == StreamOutcome::Failed ? 1u : 0u));
     }
@@ -743,6 +749,7 @@ BOOST_AUTO_TEST_CASE(garbage_ciphertext_fails_cleanly) {
   const std::array<std::uint8_t, 25> forged{0x17, 0x03, 0x03, 0x00, 0x14};  // bad tag
   run.peer.on_wire(forged);
   BOOST_TEST(run.peer.failed());
+  BOOST_TEST((run.peer.phase() == PeerPhase::TlsDead), to_string(run.peer.phase()));
   BOOST_TEST(run.peer.failure().find("TLS read failed") != std::string::npos, run.peer.failure());
   BOOST_TEST(run.peer.done());
   const std::size_t wire_before = run.peer.wire().size();
@@ -752,11 +759,14 @@ BOOST_AUTO_TEST_CASE(garbage_ciphertext_fails_cleanly) {
 
 BOOST_AUTO_TEST_CASE(garbage_before_handshake_fails_cleanly) {
   SimPeer peer(client.get(), config(1, 1, fixed(10)));
+  BOOST_TEST((peer.phase() == PeerPhase::Handshake));
   peer.start();
   BOOST_TEST(!peer.take_outbound().empty());  // the ClientHello
+  BOOST_TEST((peer.phase() == PeerPhase::Handshake), to_string(peer.phase()));
   const std::string junk = "HTTP/1.1 400 Bad Request\r\n\r\n";
   peer.on_wire(std::span(reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size()));
   BOOST_TEST(peer.failed());
+  BOOST_TEST((peer.phase() == PeerPhase::TlsDead), to_string(peer.phase()));
   BOOST_TEST(peer.done());
   BOOST_TEST(peer.responses_failed() == 1u);
   BOOST_TEST(peer.failure().find("handshake") != std::string::npos, peer.failure());

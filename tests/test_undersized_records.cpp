@@ -33,20 +33,9 @@ Run run(const char* strategy, std::uint32_t requests, std::size_t body) {
   sim::PeerConfig peer;
   peer.requests = requests;
   peer.batch = requests;
-  peer.expect = [body](std::uint64_t id) {
-    sim::ExpectedResponse r;
-    r.body = sim::make_body(kSeed, id, body);
-    return r;
-  };
-  auto respond = [body](ServerConnection& conn, ServerStream& st) {
-    const auto id = emitlab::testing::request_id(st);
-    ResponseObject::Spec spec;
-    spec.body_size = body;
-    auto fill = [id](std::span<std::uint8_t> out) { sim::fill_body(kSeed, id, 0, out); };
-    conn.submit_response(
-        st.id, ResponseRef(ResponseObject::create(emitlab::system_allocator(), spec, fill)));
-  };
-  emitlab::testing::Pump pump(config, peer, respond);
+  peer.expect = emitlab::testing::expect_bodies(kSeed, emitlab::testing::fixed_size(body));
+  emitlab::testing::Pump pump(
+      config, peer, emitlab::testing::serve_bodies(kSeed, emitlab::testing::fixed_size(body)));
   pump.run();
   BOOST_TEST(pump.peer().responses_verified() == requests);
   // A full TLS 1.3 record: 16384 plaintext + 1 content type + 16 tag bytes after the header.

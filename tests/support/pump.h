@@ -1,6 +1,6 @@
-// A one-connection test pump: the real ServerConnection against SimPeer with a handler and a
-// per-step hook supplied by the test (producers of streaming bodies, aborts, ...). Completions
-// arrive one step after their submission.
+// A one-connection test pump: the real ServerConnection against SimPeer over the simulated link
+// (sim/sim_link.h), with a handler and a per-step hook supplied by the test (producers of
+// streaming bodies, aborts, ...). Completions arrive one step after their submission.
 #pragma once
 
 #include <functional>
@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "core/server_connection.h"
+#include "sim/body_pattern.h"
 #include "sim/deterministic_tls.h"
+#include "sim/sim_link.h"
 #include "sim/sim_peer.h"
 #include "sim/workload.h"
 
@@ -22,7 +24,7 @@ inline std::uint64_t request_id(const ServerStream& st) {
   return sim::Workload::request_id_from_path(st.request).value_or(0);
 }
 
-class Pump final : public Transport, public RequestHandler {
+class Pump final : public RequestHandler {
  public:
   using OnRequest = std::function<void(ServerConnection&, ServerStream&)>;
   using OnStep = std::function<void(ServerConnection&)>;
@@ -32,7 +34,7 @@ class Pump final : public Transport, public RequestHandler {
       : tls_(seed),
         peer_(tls_.client_ctx(), std::move(peer_config)),
         on_request_(std::move(on_request)),
-        conn_(tls_.server_ctx(), config, *this, *this, allocator) {}
+        conn_(tls_.server_ctx(), config, link_, *this, allocator) {}
 
   // Runs until nothing moves; shuts the server down once the peer is done.
   void run(const OnStep& on_step = {}, int max_steps = 1'000'000) {
@@ -44,24 +46,23 @@ class Pump final : public Transport, public RequestHandler {
         conn_.on_ciphertext(out);
         progress = true;
       }
-      if (!pending_.empty()) {
-        const auto span = std::exchange(pending_, {});
+      if (!link_.inflight().empty()) {
+        const auto span = link_.take();
         peer_.on_wire(span);
         conn_.on_write_complete(span.size());
         progress = true;
       }
       if (on_step) on_step(conn_);
-      progress = progress || !pending_.empty();  // the step's producer may have started a write
+      // The step's producer may have started a write.
+      progress = progress || !link_.inflight().empty();
       if (peer_.done() && !shutdown && !conn_.failed()) {
         conn_.shutdown();
         shutdown = progress = true;
       }
       if (conn_.failed() || (!progress && !producing_)) break;
-      steps_ = step;
     }
   }
 
-  void submit(std::span<const std::uint8_t> ciphertext) override { pending_ = ciphertext; }
   void on_request(ServerConnection& conn, ServerStream& stream) override {
     on_request_(conn, stream);
   }
@@ -70,15 +71,43 @@ class Pump final : public Transport, public RequestHandler {
 
   ServerConnection& conn() { return conn_; }
   sim::SimPeer& peer() { return peer_; }
+  const sim::SimLink& link() const { return link_; }
 
  private:
   sim::DeterministicTls tls_;
   sim::SimPeer peer_;
   OnRequest on_request_;
+  sim::SimLink link_;  // before conn_, which holds it as its Transport
   ServerConnection conn_;
-  std::span<const std::uint8_t> pending_;
   bool producing_ = false;
-  int steps_ = 0;
 };
+
+// Buffered bodies of sim::make_body(seed, id, size(id)) bytes and no extra headers: the peer's
+// expectation and the handler that serves them, as most pump tests use them.
+using BodySize = std::function<std::size_t(std::uint64_t request_id)>;
+
+inline BodySize fixed_size(std::size_t n) {
+  return [n](std::uint64_t) { return n; };
+}
+
+inline sim::ExpectFn expect_bodies(std::uint64_t seed, BodySize size) {
+  return [seed, size = std::move(size)](std::uint64_t id) {
+    sim::ExpectedResponse r;
+    r.body = sim::make_body(seed, id, size(id));
+    return r;
+  };
+}
+
+inline Pump::OnRequest serve_bodies(std::uint64_t seed, BodySize size,
+                                    Allocator& allocator = system_allocator()) {
+  return [seed, size = std::move(size), &allocator](ServerConnection& conn, ServerStream& st) {
+    const auto id = request_id(st);
+    ResponseObject::Spec spec;
+    spec.body_size = size(id);
+    auto fill = [seed, id](std::span<std::uint8_t> out) { sim::fill_body(seed, id, 0, out); };
+    conn.submit_response(st.id,
+                         ResponseRef(ResponseObject::create(allocator, std::move(spec), fill)));
+  };
+}
 
 }  // namespace emitlab::testing
