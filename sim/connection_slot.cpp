@@ -78,7 +78,7 @@ ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
         }
         return p;
       }()) {
-  w_.scheduler.at(0, {EventKind::Start, index_, 0, 0});
+  w_.scheduler.at(0, {EventKind::Start, index_, 0});
 }
 
 ConnectionSlot::~ConnectionSlot() {
@@ -222,7 +222,7 @@ void ConnectionSlot::on_request(ServerConnection&, ServerStream& stream) {
       w_.chooser.between(Decision::HandlerDelay, w_.scenario.workload.handler_delay_ns);
   if (delay == 0) return respond(stream.id, *id, stream.request);
   delayed_[stream.id] = {*id, stream.request};
-  w_.scheduler.after(delay, {EventKind::HandlerRespond, index_, stream.id, *id});
+  w_.scheduler.after(delay, {EventKind::HandlerRespond, index_, stream.id});
 }
 
 void ConnectionSlot::respond_delayed(std::int32_t stream_id) {
@@ -259,7 +259,7 @@ void ConnectionSlot::respond(std::int32_t stream_id, std::uint64_t request_id,
       producers_[stream_id] = {request_id, plan, 0};
       w_.scheduler.after(
           w_.chooser.between(Decision::StreamInterval, w_.scenario.workload.stream_interval_ns),
-          {EventKind::StreamChunk, index_, stream_id, request_id});
+          {EventKind::StreamChunk, index_, stream_id});
     }
   } else {
     const Workload* workload = &w_.workload;
@@ -302,7 +302,7 @@ void ConnectionSlot::produce_chunk(std::int32_t stream_id) {
   }
   w_.scheduler.after(
       w_.chooser.between(Decision::StreamInterval, w_.scenario.workload.stream_interval_ns),
-      {EventKind::StreamChunk, index_, stream_id, p.request_id});
+      {EventKind::StreamChunk, index_, stream_id});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ void ConnectionSlot::submit(std::span<const std::uint8_t> ciphertext) {
   if (sync && link_has_room(ciphertext.size())) return complete_write();  // inside the submit
   std::uint64_t delay = w_.chooser.between(Decision::WriteDelay, link.write_delay_ns);
   if (link.bandwidth > 0) delay += ciphertext.size() * kNsPerSecond / link.bandwidth;
-  w_.scheduler.after(delay, {EventKind::WriteComplete, index_, 0, 0});
+  w_.scheduler.after(delay, {EventKind::WriteComplete, index_, 0});
 }
 
 void ConnectionSlot::try_complete() {
@@ -357,8 +357,7 @@ void ConnectionSlot::wake_reader(std::uint64_t arrival) {
   read_scheduled_ = true;
   const std::uint64_t delay =
       w_.chooser.between(Decision::ReadDelay, w_.scenario.link.read_delay_ns);
-  w_.scheduler.at(std::max(arrival, w_.scheduler.now()) + delay,
-                  {EventKind::PeerRead, index_, 0, 0});
+  w_.scheduler.at(std::max(arrival, w_.scheduler.now()) + delay, {EventKind::PeerRead, index_, 0});
 }
 
 void ConnectionSlot::peer_read() {
@@ -385,7 +384,7 @@ void ConnectionSlot::peer_read() {
   if (w_.chooser.chance(Decision::ReadPause, link.pause_permille)) {
     read_scheduled_ = true;
     w_.scheduler.after(w_.chooser.between(Decision::PauseLength, link.pause_ns),
-                       {EventKind::PeerRead, index_, 0, 0});
+                       {EventKind::PeerRead, index_, 0});
     return;
   }
   wake_reader(*to_peer_.next_arrival());
@@ -425,7 +424,7 @@ void ConnectionSlot::ensure_window_tick() {
   }
   window_tick_scheduled_ = true;
   w_.scheduler.after(w_.chooser.between(Decision::WindowDelay, w_.scenario.peer.window_delay_ns),
-                     {EventKind::WindowTick, index_, 0, 0});
+                     {EventKind::WindowTick, index_, 0});
 }
 
 void ConnectionSlot::window_tick() {
@@ -449,7 +448,7 @@ void ConnectionSlot::flush_peer() {
   notify([&](WorldObserver& o) { o.on_client_flush(now, index_, out); });
   const std::uint64_t arrival = to_server_.push(
       now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), out);
-  w_.scheduler.at(arrival, {EventKind::DeliverToServer, index_, 0, 0});
+  w_.scheduler.at(arrival, {EventKind::DeliverToServer, index_, 0});
 }
 
 // The peer drops the connection: no close_notify, nothing more either way. The server is told
@@ -499,6 +498,7 @@ ConnectionResult ConnectionSlot::result() const {
   } else if (peer_.failed()) {
     r.failure = "peer: " + peer_.failure();
   } else if (!peer_.done()) {
+    r.stalled = true;
     r.failure =
         "stalled: the world settled with " +
         std::to_string(requests_ - peer_.responses_completed() - peer_.responses_cancelled()) +

@@ -63,6 +63,11 @@ class ConnectionSlot final : public Transport, public RequestHandler {
   bool in_server_call() const { return server_calls_ > 0; }
   bool handshaking() const;
   std::uint64_t state_digest(std::uint64_t now) const;
+  // The server connection's validate() (core), between calls into it; empty when it holds or
+  // when there is no connection to check (not built yet, torn down, or inside a call).
+  std::string validate() const {
+    return server_ != nullptr && server_calls_ == 0 ? server_->validate() : std::string{};
+  }
 
  private:
   struct Producer {  // a streaming body being produced
