@@ -39,15 +39,16 @@ std::string first_app_difference(const CheckedRun& a, const CheckedRun& b) {
          str(x.size()) + " bytes, " + b.label + ": " + str(y.size()) + " bytes)";
 }
 
-// What a pass did that A1, A2 and A3 must not change (allocations, copies, reference counts,
-// the fast-path flag and A3's stream counts may differ).
+// What a pass did that A1, A2 and A3 must not change: the fields core/pass_record.h marks
+// kPassShape (allocations, copies, reference counts, the fast-path flag and A3's stream counts
+// may differ).
 bool same_shape(const PassRecord& a, const PassRecord& b) {
-  return a.kind == b.kind && a.skipped == b.skipped && a.bytes == b.bytes && a.frames == b.frames &&
-         a.gather_entries == b.gather_entries && a.ssl_writes == b.ssl_writes &&
-         a.tls_records == b.tls_records && a.write_submissions == b.write_submissions &&
-         a.parks == b.parks && a.parked_bytes == b.parked_bytes &&
-         a.streams_closed == b.streams_closed && a.drain_slice_parked == b.drain_slice_parked &&
-         a.gather_frame_deferred == b.gather_frame_deferred;
+  bool same = true;
+#define EMITLAB_SAME_SHAPE(type, name, roles) \
+  if constexpr (((roles)&kPassShape) != 0) same = same && a.name == b.name;
+  EMITLAB_PASS_RECORD_FIELDS(EMITLAB_SAME_SHAPE)
+#undef EMITLAB_SAME_SHAPE
+  return same;
 }
 
 std::optional<std::string> pass_difference(const CheckedRun& a, const CheckedRun& b) {
@@ -90,17 +91,6 @@ std::optional<Finding> wire_difference(const CheckedRun& base, const CheckedRun&
     }
   }
   return std::nullopt;
-}
-
-StrategySpec without_options(StrategySpec s) {
-  s.reuse_scratch = s.fast_path = s.release_at_close = false;
-  return s;
-}
-
-// hybrid+A3 was a known bug domain (B2, B4), fixed: A3 joins every base again.
-StrategySpec with_all_options(StrategySpec s) {
-  s.reuse_scratch = s.fast_path = s.release_at_close = true;
-  return s;
 }
 
 }  // namespace

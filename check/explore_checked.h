@@ -1,4 +1,4 @@
-// The explorer with every rule (issue 10, item 4): each schedule of a scope is a checked run
+// The explorer with every rule: each schedule of a scope is a checked run
 // (check/checked_run.h), its step checker's state joins the world's in the pruning key, and
 // the first broken rule is the schedule's violation.
 #pragma once

@@ -77,12 +77,8 @@ std::optional<Finding> core_violations(const RunResult& run) {
 std::optional<Finding> run_failure(const RunResult& run) {
   if (run.replay_diverged) return Finding{"replay_diverged", run.failure};
   if (run.failure.empty()) return std::nullopt;
-  if (run.failure.find("stalled") != std::string::npos) {
-    return Finding{"liveness_stalled", run.failure};
-  }
-  if (run.failure.find("did not settle") != std::string::npos) {
-    return Finding{"liveness_events", run.failure};
-  }
+  if (run.stalled()) return Finding{"liveness_stalled", run.failure};
+  if (run.end == sim::RunEnd::EventLimit) return Finding{"liveness_events", run.failure};
   return Finding{"run_failed", run.failure};
 }
 

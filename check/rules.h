@@ -1,6 +1,6 @@
-// What every checked world run, a property case or an explored schedule, is held to (issue 5,
-// items 2-4; issue 10, item 4): the safety rules at every step, and the per-stream, liveness
-// and allocation rules at the end of the run. This layer sits between sim/ and its users
+// What every checked world run, a property case or an explored schedule, is held to: the
+// safety rules at every step, and the per-stream, liveness and allocation rules at the end of
+// the run. This layer sits between sim/ and its users
 // (props/, cli/, tests/, bench/) and links neither RapidCheck nor Boost.Test.
 //
 // Where each rule is checked:

@@ -36,13 +36,10 @@ std::vector<StrategySpec> parse_list(const std::string& list) {
 
 int compare(const Command& c, const Args& args) {
   const auto specs = parse_list(args.value("--strategies", kDefaultStrategies));
-  const View view = view_of(args);
-  sim::Scenario scenario = make_scenario(c, args);
-  scenario.strategy = specs.front();
-  if (args.has("--print-scenario")) {
-    std::cout << sim::canonical_json(scenario) << '\n';
-    return finish_status(true);
-  }
+  const auto prepared = prepare(c, args, specs.front());
+  if (!prepared) return finish_status(true);
+  const View& view = prepared->view;
+  const sim::Scenario& scenario = prepared->scenario;
   CommandProgress progress(std::uint64_t{scenario.workload.requests} * specs.size(), "compare",
                            progress_wanted(args));
   const Comparison cmp = compare_strategies(specs, scenario, [&](const sim::Scenario& sc) {

@@ -11,17 +11,13 @@ namespace emitlab::cli {
 namespace {
 
 int run(const Command& c, const Args& args) {
-  const View view = view_of(args);
-  const sim::Scenario scenario = make_scenario(c, args);
-  if (args.has("--print-scenario")) {
-    std::cout << sim::canonical_json(scenario) << '\n';
-    return finish_status(true);
-  }
+  const auto p = prepare(c, args);
+  if (!p) return finish_status(true);
   Outputs outputs(args);
   sim::RunOptions options;
   outputs.attach(options);
-  const sim::Summary s = run_and_summarize(scenario, options, nullptr, progress_wanted(args));
-  print(s, args.has("--json"), view, scenario);
+  const sim::Summary s = run_and_summarize(p->scenario, options, nullptr, progress_wanted(args));
+  print(s, args.has("--json"), p->view, p->scenario);
   outputs.close();
   return finish_status(good(s));
 }

@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/interrupt.h"
+#include "cli/options.h"
 #include "cli/outputs.h"
 #include "cli/progress.h"
 #include "cli/report.h"
@@ -44,6 +45,17 @@ sim::Summary run_counted(const sim::Scenario& scenario, sim::RunOptions options,
 
 }  // namespace
 
+std::optional<Prepared> prepare(const Command& c, const Args& args,
+                                const std::optional<StrategySpec>& strategy) {
+  Prepared p{view_of(args), make_scenario(c, args)};
+  if (strategy) p.scenario.strategy = *strategy;
+  if (args.has("--print-scenario")) {
+    std::cout << sim::canonical_json(p.scenario) << '\n';
+    return std::nullopt;
+  }
+  return p;
+}
+
 sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions options,
                                sim::RunResult* keep, bool progress) {
   CommandProgress line(scenario.workload.requests, scenario.strategy.name(), progress);
@@ -65,10 +77,6 @@ void print(const sim::Summary& s, bool json, const View& view, const sim::Scenar
 
 bool progress_wanted(const Args& args) {
   return !args.has("--quiet") && !args.has("--json");
-}
-
-bool good(const sim::Summary& s) {
-  return s.failure.empty() && s.responses_failed == 0;
 }
 
 int finish_status(bool ok) {

@@ -4,16 +4,30 @@
 #include <atomic>
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "cli/command.h"
 #include "cli/fields.h"
 #include "cli/progress.h"
+#include "cli/report.h"
+#include "core/strategy.h"
 #include "sim/scenario.h"
 #include "sim/summary.h"
 #include "sim/world.h"
 
 namespace emitlab::cli {
+
+// What `run` and `compare` read before running: the view (--wide, --fields, --show-replay) and
+// the scenario, with `strategy` (compare's first) written over the scenario's when given.
+// Throws UsageError on bad input. nullopt: --print-scenario was given, and the canonical
+// scenario has been printed on standard output instead.
+struct Prepared {
+  View view;
+  sim::Scenario scenario;
+};
+std::optional<Prepared> prepare(const Command& c, const Args& args,
+                                const std::optional<StrategySpec>& strategy = std::nullopt);
 
 // Runs the scenario with hashes and bodies checked as they pass (nothing kept), stoppable by
 // SIGINT/SIGTERM (cli/interrupt.h). `keep` receives the run when given. `progress`: a run
@@ -41,8 +55,6 @@ sim::Summary run_and_summarize(const sim::Scenario& scenario, sim::RunOptions op
 bool progress_wanted(const Args& args);
 // Text (the tables `view` chooses, cli/fields.h) or JSON on standard output.
 void print(const sim::Summary& s, bool json, const View& view, const sim::Scenario& scenario);
-// Every response verified and no connection failed.
-bool good(const sim::Summary& s);
 // The exit status of a command whose runs are done: interrupted (130/143) before anything else,
 // then `ok` (0) or failed (1). Flushes standard output first (OutputError when it fails).
 int finish_status(bool ok);

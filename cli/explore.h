@@ -1,7 +1,7 @@
-// `emitlab explore` (issue 10, item 5; issue 16, item 1): exhaust a scope's schedules with
+// `emitlab explore`: exhaust a scope's schedules with
 // every rule checked, print progress on stderr once a second and a summary (or one JSON result
-// line, /work/campaign-schema.md) at the end. Exit 0 exhausted clean, 1 a violation, 3 a bound
-// stopped it first, 2 bad input (thrown as UsageError).
+// line, README "Campaigns on a cluster (Slurm)") at the end. Exit 0 exhausted clean, 1 a violation,
+// 3 a bound stopped it first, 2 bad input (thrown as UsageError).
 #pragma once
 
 #include <cstdint>

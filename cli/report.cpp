@@ -8,11 +8,11 @@
 #include "core/mutant.h"
 
 namespace emitlab::cli {
-namespace {
-
 bool good(const sim::Summary& s) {
   return s.failure.empty() && s.responses_failed == 0;
 }
+
+namespace {
 
 void print_tables(std::ostream& out, const std::vector<sim::Summary>& runs, const View& view,
                   const std::vector<PromiseCells>* promises, const std::string& first) {

@@ -27,6 +27,9 @@ struct PairVerdict {
 
 nlohmann::json to_json(const PairVerdict& p);
 
+// Every response verified and no connection failed.
+bool good(const sim::Summary& s);
+
 // One line naming the workload: connections, concurrency, requests, body, pacing, seed.
 std::string describe(const sim::Scenario& s);
 

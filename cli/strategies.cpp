@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,6 @@
 
 namespace emitlab::cli {
 namespace {
-
-constexpr const char* kGrammar = "BASE[+A1][+A2][+A3][@cap=SIZE][@threshold=SIZE]";
 
 struct PromiseRule {
   const char* name;
@@ -37,22 +36,22 @@ const std::vector<PromiseRule>& promise_rules() {
   return kRules;
 }
 
-// The strategies that promise the same ciphertext as `base` without options.
+// The strategies that promise the same ciphertext as `base` without options: every subset of
+// the options, the first option varying fastest.
 std::vector<std::string> wire_group(StrategyBase base) {
+  constexpr std::size_t kOptions = std::size(kTrackAOptions);
   std::vector<std::string> group;
-  for (int mask = 0; mask < 8; ++mask) {
+  for (std::size_t mask = 0; mask < (std::size_t{1} << kOptions); ++mask) {
     StrategySpec s;
     s.base = base;
-    s.reuse_scratch = (mask & 1) != 0;
-    s.fast_path = (mask & 2) != 0;
-    s.release_at_close = (mask & 4) != 0;
+    for (std::size_t i = 0; i < kOptions; ++i) s.*kTrackAOptions[i].member = (mask >> i & 1) != 0;
     group.push_back(s.name());
   }
   return group;
 }
 
 void print_text(std::ostream& out) {
-  out << "grammar: " << kGrammar << "\n\n";
+  out << "grammar: " << strategy_grammar() << "\n\n";
   for (const char* kind : {"base", "option", "parameter"}) {
     out << kind << "s\n";
     for (const auto& e : strategy_catalog()) {
@@ -70,7 +69,7 @@ void print_text(std::ostream& out) {
 }
 
 nlohmann::json as_json() {
-  nlohmann::json j{{"grammar", kGrammar},
+  nlohmann::json j{{"grammar", strategy_grammar()},
                    {"entries", nlohmann::json::array()},
                    {"promises", nlohmann::json::array()},
                    {"same_ciphertext", nlohmann::json::array()}};

@@ -1,5 +1,6 @@
 #include "core/pass_record.h"
 
+#include <array>
 #include <numeric>
 
 namespace emitlab {
@@ -60,33 +61,23 @@ std::uint64_t PassRecord::copied_total() const {
 
 namespace {
 
-// Applies op to every count of `a` with the same count of `b`: the one list of counts that
-// `+=` and `-=` cover (the index, kind, flags and end-of-pass state are not counts).
+// Applies op to every count of `a` with the same count of `b`, element by element for the
+// per-site arrays: the counts are the fields the list marks kPassCount.
+template <class T, class Op>
+void count_op(T& a, const T& b, Op op) {
+  op(a, b);
+}
+template <class T, std::size_t N, class Op>
+void count_op(std::array<T, N>& a, const std::array<T, N>& b, Op op) {
+  for (std::size_t i = 0; i < N; ++i) op(a[i], b[i]);
+}
+
 template <class Op>
 void each_count(PassRecord& a, const PassRecord& b, Op op) {
-  op(a.bytes, b.bytes);
-  op(a.frames, b.frames);
-  op(a.gather_entries, b.gather_entries);
-  op(a.ssl_writes, b.ssl_writes);
-  op(a.tls_records, b.tls_records);
-  op(a.undersized_records, b.undersized_records);
-  op(a.write_submissions, b.write_submissions);
-  op(a.parks, b.parks);
-  op(a.parked_bytes, b.parked_bytes);
-  for (std::size_t i = 0; i < kAllocSites; ++i) {
-    op(a.allocs[i], b.allocs[i]);
-    op(a.frees[i], b.frees[i]);
-  }
-  op(a.alloc_bytes, b.alloc_bytes);
-  op(a.nghttp2_allocs, b.nghttp2_allocs);
-  op(a.nghttp2_frees, b.nghttp2_frees);
-  op(a.ref_retains, b.ref_retains);
-  op(a.ref_releases, b.ref_releases);
-  op(a.owner_releases, b.owner_releases);
-  op(a.objects_destroyed, b.objects_destroyed);
-  op(a.streams_closed, b.streams_closed);
-  op(a.streams_started, b.streams_started);
-  for (std::size_t i = 0; i < kCopySites; ++i) op(a.copied[i], b.copied[i]);
+#define EMITLAB_PASS_COUNT_OP(type, name, roles) \
+  if constexpr (((roles)&kPassCount) != 0) count_op(a.name, b.name, op);
+  EMITLAB_PASS_RECORD_FIELDS(EMITLAB_PASS_COUNT_OP)
+#undef EMITLAB_PASS_COUNT_OP
 }
 
 }  // namespace

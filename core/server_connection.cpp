@@ -265,7 +265,7 @@ void ServerConnection::on_stream_close(ServerStream& stream, std::uint32_t) {
 std::string ServerConnection::validate() const {
   if (depth_ != 0) return "validate() called from inside the connection";
   if (current_ != &outside_) return "a pass record is still attached between calls";
-  if (config_.pass_history != kKeepAllPasses && passes_.size() >= 2 * config_.pass_history) {
+  if (config_.pass_history != kKeepAllPasses && passes_.size() > 2 * config_.pass_history) {
     return "the pass history outgrew twice its window";
   }
   if (large_streams_pending_ != session_->latched_open_streams()) {

@@ -1,7 +1,8 @@
 #include "core/strategy.h"
 
 #include <algorithm>
-
+#include <array>
+#include <iterator>
 #include <utility>
 
 #include "core/byte_size.h"
@@ -11,18 +12,36 @@
 namespace emitlab {
 namespace {
 
-constexpr std::string_view kGrammar = kStrategyGrammar;
-
 SpecParse failure(std::string_view text, std::string_view part, std::string_view why) {
-  std::string reason = std::string(why) + " " + echo(part) + "; " + std::string(kGrammar);
+  std::string reason = std::string(why) + " " + echo(part) + "; expected " + strategy_grammar() +
+                       " with BASE drain|gather|hybrid";
   return {std::nullopt, "bad strategy " + echo(text) + ": " + reason, reason};
 }
 
 bool apply_option(StrategySpec& spec, std::string_view option) {
-  if (option == "A1") return !std::exchange(spec.reuse_scratch, true);
-  if (option == "A2") return !std::exchange(spec.fast_path, true);
-  if (option == "A3") return !std::exchange(spec.release_at_close, true);
+  for (const auto& o : kTrackAOptions) {
+    if (option == o.name) return !std::exchange(spec.*o.member, true);
+  }
   return false;
+}
+
+const StrategyParameter* find_parameter(std::string_view name) {
+  for (const auto& p : kStrategyParameters) {
+    if (name == p.name) return &p;
+  }
+  return nullptr;
+}
+
+bool any_option(const StrategySpec& spec) {
+  for (const auto& o : kTrackAOptions) {
+    if (spec.*o.member) return true;
+  }
+  return false;
+}
+
+StrategySpec with_options(StrategySpec spec, bool on) {
+  for (const auto& o : kTrackAOptions) spec.*o.member = on;
+  return spec;
 }
 
 }  // namespace
@@ -41,12 +60,32 @@ std::string_view to_string(StrategyBase base) {
 
 std::string StrategySpec::name() const {
   std::string out(to_string(base));
-  if (reuse_scratch) out += "+A1";
-  if (fast_path) out += "+A2";
-  if (release_at_close) out += "+A3";
-  if (cap != kDefaultCap) out += "@cap=" + byte_size_text(cap);
-  if (threshold != kDefaultThreshold) out += "@threshold=" + byte_size_text(threshold);
+  for (const auto& o : kTrackAOptions) {
+    if (this->*o.member) out += "+" + std::string(o.name);
+  }
+  for (const auto& p : kStrategyParameters) {
+    const std::size_t v = this->*p.member;
+    if (v != p.default_value) out += "@" + std::string(p.name) + "=" + byte_size_text(v);
+  }
   return out;
+}
+
+StrategySpec without_options(StrategySpec spec) {
+  return with_options(spec, false);
+}
+
+StrategySpec with_all_options(StrategySpec spec) {
+  return with_options(spec, true);
+}
+
+const std::string& strategy_grammar() {
+  static const std::string kGrammar = [] {
+    std::string g = "BASE";
+    for (const auto& o : kTrackAOptions) g += "[+" + std::string(o.name) + "]";
+    for (const auto& p : kStrategyParameters) g += "[@" + std::string(p.name) + "=SIZE]";
+    return g;
+  }();
+  return kGrammar;
 }
 
 SpecParse parse_strategy(std::string_view text) {
@@ -64,8 +103,7 @@ SpecParse parse_strategy(std::string_view text) {
   }
   // Whether a parameter was written, not whether it differs from its default: drain@cap=16K
   // and gather@threshold=2K are as wrong as any other value there.
-  bool cap_given = false;
-  bool threshold_given = false;
+  std::array<bool, std::size(kStrategyParameters)> given{};
   std::size_t pos = stop;
   while (pos != std::string_view::npos && pos < text.size()) {
     const char kind = text[pos];
@@ -79,27 +117,22 @@ SpecParse parse_strategy(std::string_view text) {
       if (!apply_option(spec, part)) return failure(text, part, "unknown or repeated option");
     } else {
       const std::size_t eq = part.find('=');
-      const std::string_view key = part.substr(0, eq);
+      const StrategyParameter* p = find_parameter(part.substr(0, eq));
       const auto value =
           eq == std::string_view::npos ? std::nullopt : parse_byte_size(part.substr(eq + 1));
-      if (key == "cap") {
-        if (std::exchange(cap_given, true)) return failure(text, part, "repeated parameter");
-      } else if (key == "threshold") {
-        if (spec.base != StrategyBase::Hybrid) {
-          return failure(text, part, "@threshold applies to hybrid only, found");
-        }
-        if (std::exchange(threshold_given, true)) {
-          return failure(text, part, "repeated parameter");
-        }
-      } else {
-        return failure(text, part, "unknown parameter");
+      if (p == nullptr) return failure(text, part, "unknown parameter");
+      if (p->hybrid_only && spec.base != StrategyBase::Hybrid) {
+        return failure(text, part, "@" + std::string(p->name) + " applies to hybrid only, found");
+      }
+      if (std::exchange(given[static_cast<std::size_t>(p - kStrategyParameters)], true)) {
+        return failure(text, part, "repeated parameter");
       }
       if (!value) {
         return failure(text, part,
                        "bad parameter (SIZE is a whole decimal number of bytes, or N "
                        "with K/KiB/M/MiB)");
       }
-      (key == "cap" ? spec.cap : spec.threshold) = *value;
+      spec.*p->member = *value;
     }
     pos = next;
   }
@@ -109,15 +142,18 @@ SpecParse parse_strategy(std::string_view text) {
 }
 
 bool strategy_valid(const StrategySpec& spec, std::string* why) {
-  const bool options = spec.reuse_scratch || spec.fast_path || spec.release_at_close;
-  const bool cap_set = spec.cap != StrategySpec::kDefaultCap;
-  const bool threshold_set = spec.threshold != StrategySpec::kDefaultThreshold;
-  if (spec.base == StrategyBase::Drain && (options || cap_set || threshold_set)) {
-    *why = "drain takes no options or parameters";
-    return false;
+  bool parameters_set = false;
+  for (const auto& p : kStrategyParameters) {
+    const bool set = spec.*p.member != p.default_value;
+    parameters_set |= set;
+    if (set && p.hybrid_only && spec.base != StrategyBase::Hybrid &&
+        spec.base != StrategyBase::Drain) {
+      *why = "@" + std::string(p.name) + " applies to hybrid only";
+      return false;
+    }
   }
-  if (threshold_set && spec.base != StrategyBase::Hybrid) {
-    *why = "@threshold applies to hybrid only";
+  if (spec.base == StrategyBase::Drain && (any_option(spec) || parameters_set)) {
+    *why = "drain takes no options or parameters";
     return false;
   }
   if (spec.cap < StrategySpec::kMinCap || spec.cap > StrategySpec::kMaxCap) {
@@ -137,33 +173,28 @@ std::size_t min_plaintext_ring(const StrategySpec& spec, std::size_t cipher_out_
 }
 
 const std::vector<CatalogEntry>& strategy_catalog() {
-  static const std::vector<CatalogEntry> kCatalog = {
-      {"drain", "base",
-       "mem_send into a 16649-byte buffer, BIO_write into the plaintext ring while it "
-       "guarantees a whole buffer, then the TLS drain; zero emitter allocations"},
-      {"gather", "base",
-       "session_send with send callbacks; frames and NO_COPY body slices gathered per pass, "
-       "byte cap checked before each append, copied into a 16 KiB (or heap) stage, one "
-       "SSL_write_ex loop; skips the pass while a write is in flight (upstream 597a474 + #29)"},
-      {"hybrid", "base",
-       "drain while no stream above the threshold (or streaming) is open, gather otherwise; "
-       "pinned to drain while drain's slice is parked, to gather while gather's deferred "
-       "NO_COPY frame is pending"},
-      {"A1", "option",
-       "reuse the gather list, reference list, heap emit buffer and heap stage across passes "
-       "(bounded: 4096 entries, 2048 references, 278537 bytes each buffer; freed at close)"},
-      {"A2", "option",
-       "a pass that is one contiguous entry is written straight from it, without the stage"},
-      {"A3", "option",
-       "one reference per stream, taken at its first DATA slice and released after the flush "
-       "of the pass in which the stream closes (queued, never inside session_send)"},
-      {"cap", "parameter",
-       "@cap=SIZE, 4K..256K, default 16K: gather's byte cap; the plaintext ring grows to hold "
-       "the worst-case parked tail (cap - 1 + 16393 minus what the cipher-out ring absorbs)"},
-      {"threshold", "parameter",
-       "@threshold=SIZE, default 2K, hybrid only: bodies above it latch the connection to "
-       "gather while their stream is open"},
-  };
+  static const std::vector<CatalogEntry> kCatalog = [] {
+    std::vector<CatalogEntry> c = {
+        {"drain", "base",
+         "mem_send into a 16649-byte buffer, BIO_write into the plaintext ring while it "
+         "guarantees a whole buffer, then the TLS drain; zero emitter allocations"},
+        {"gather", "base",
+         "session_send with send callbacks; frames and NO_COPY body slices gathered per pass, "
+         "byte cap checked before each append, copied into a 16 KiB (or heap) stage, one "
+         "SSL_write_ex loop; skips the pass while a write is in flight (upstream 597a474 + #29)"},
+        {"hybrid", "base",
+         "drain while no stream above the threshold (or streaming) is open, gather otherwise; "
+         "pinned to drain while drain's slice is parked, to gather while gather's deferred "
+         "NO_COPY frame is pending"},
+    };
+    for (const auto& o : kTrackAOptions) {
+      c.push_back({std::string(o.name), "option", std::string(o.what)});
+    }
+    for (const auto& p : kStrategyParameters) {
+      c.push_back({std::string(p.name), "parameter", std::string(p.what)});
+    }
+    return c;
+  }();
   return kCatalog;
 }
 
@@ -171,12 +202,7 @@ Promise promise_between(const StrategySpec& a, const StrategySpec& b, bool input
   Promise p;
   p.same_app_stream = input_independent || a == b;
   // A1, A2 and A3 change no SSL_write call: strategies that differ only in them write alike.
-  StrategySpec a_core = a;
-  StrategySpec b_core = b;
-  for (StrategySpec* s : {&a_core, &b_core}) {
-    s->reuse_scratch = s->fast_path = s->release_at_close = false;
-  }
-  p.same_wire = a_core == b_core;
+  p.same_wire = without_options(a) == without_options(b);
   return p;
 }
 

@@ -31,8 +31,47 @@ struct StrategySpec {
   bool operator==(const StrategySpec&) const = default;
 };
 
-inline constexpr std::string_view kStrategyGrammar =
-    "expected BASE[+A1][+A2][+A3][@cap=SIZE][@threshold=SIZE] with BASE drain|gather|hybrid";
+// The Track A options and the parameters, declared once: the parser, name(), the validity and
+// promise rules, `emitlab strategies`, the grammar in help and errors, the property generator
+// and check/'s tier-2 runs all read these two lists, in this order (the canonical spelling's).
+struct TrackAOption {
+  std::string_view name;  // written +NAME
+  bool StrategySpec::*member;
+  std::string_view what;  // for `emitlab strategies`
+};
+inline constexpr TrackAOption kTrackAOptions[] = {
+    {"A1", &StrategySpec::reuse_scratch,
+     "reuse the gather list, reference list, heap emit buffer and heap stage across passes "
+     "(bounded: 4096 entries, 2048 references, 278537 bytes each buffer; freed at close)"},
+    {"A2", &StrategySpec::fast_path,
+     "a pass that is one contiguous entry is written straight from it, without the stage"},
+    {"A3", &StrategySpec::release_at_close,
+     "one reference per stream, taken at its first DATA slice and released after the flush "
+     "of the pass in which the stream closes (queued, never inside session_send)"},
+};
+
+struct StrategyParameter {
+  std::string_view name;  // written @NAME=SIZE
+  std::size_t StrategySpec::*member;
+  std::size_t default_value;
+  bool hybrid_only;
+  std::string_view what;
+};
+inline constexpr StrategyParameter kStrategyParameters[] = {
+    {"cap", &StrategySpec::cap, StrategySpec::kDefaultCap, false,
+     "@cap=SIZE, 4K..256K, default 16K: gather's byte cap; the plaintext ring grows to hold "
+     "the worst-case parked tail (cap - 1 + 16393 minus what the cipher-out ring absorbs)"},
+    {"threshold", &StrategySpec::threshold, StrategySpec::kDefaultThreshold, true,
+     "@threshold=SIZE, default 2K, hybrid only: bodies above it latch the connection to "
+     "gather while their stream is open"},
+};
+
+// The spec without (or with every one of) the Track A options.
+StrategySpec without_options(StrategySpec spec);
+StrategySpec with_all_options(StrategySpec spec);
+
+// "BASE[+A1][+A2][+A3][@cap=SIZE][@threshold=SIZE]", from the lists above.
+const std::string& strategy_grammar();
 
 struct SpecParse {
   std::optional<StrategySpec> spec;

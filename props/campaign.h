@@ -1,4 +1,4 @@
-// A property campaign split into shards (issue 16): case i of a campaign of TOTAL cases is drawn
+// A property campaign split into shards: case i of a campaign of TOTAL cases is drawn
 // from a seed derived from the campaign's seed and i alone, at a size derived from i and TOTAL
 // alone, and shard K of N runs the cases i with i % N == K, in increasing i. So N shards together
 // run exactly the cases one unsharded run of TOTAL cases runs, each once, and a case's verdict
@@ -64,7 +64,7 @@ using CaseObserver = std::function<void(int index, const CaseDraw& draw)>;
 // Runs the shard's cases. Lifetime: spec.def must outlive the call.
 ShardResult run_shard(const CampaignSpec& spec, const CaseObserver& observer = {});
 
-// The shard's line in the campaign schema (/work/campaign-schema.md, kind "props").
+// The shard's line in the campaign schema (README "Campaigns on a cluster (Slurm)", kind "props").
 nlohmann::json shard_json(const CampaignSpec& spec, const ShardResult& result);
 
 // `props_campaign` (and any props binary's `campaign` command): parses the flags, runs the

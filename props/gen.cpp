@@ -110,9 +110,7 @@ rc::Gen<StrategySpec> gen_options(StrategyBase base) {
   return rc::gen::exec([base] {
     StrategySpec s;
     s.base = base;
-    s.reuse_scratch = *coin();
-    s.fast_path = *coin();
-    s.release_at_close = *coin();
+    for (const auto& o : kTrackAOptions) s.*o.member = *coin();
     s.cap = *gen_cap();
     if (base == StrategyBase::Hybrid) s.threshold = *gen_threshold();
     return s;

@@ -1,4 +1,4 @@
-// RapidCheck generators for whole scenarios (issue 5, item 1).
+// RapidCheck generators for whole scenarios.
 //
 // Shrinking is what makes a failure readable, so every choice here is built to shrink toward
 // the simplest scenario: RapidCheck's gen::element, weightedElement and oneOf never shrink the
@@ -23,7 +23,8 @@ namespace emitlab::props {
 struct Case {
   sim::Scenario scenario;
   // Empty: the scenario's strategy, built by core. Otherwise the name of an emitter registered
-  // by the test binary (props/registry.h), built from the scenario's strategy spec.
+  // by the test binary (props/runner.h, EmitterRegistration), built from the scenario's strategy
+  // spec.
   std::string emitter;
 };
 void showValue(const Case& c, std::ostream& os);

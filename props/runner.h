@@ -1,5 +1,5 @@
 // The props runner: RapidCheck properties as Boost.Test cases, a campaign budget, progress
-// lines, the failure block and replay (issue 5, items 5 and 6).
+// lines, the failure block and replay.
 //
 // EMITLAB_PROP(NAME, BASE_CASES, GEN, CHECK) is RC_BOOST_PROP with its own runner: RapidCheck's
 // Boost runner prints its message through BOOST_FAIL after shrinking and leaves the reproduce

@@ -32,7 +32,7 @@ rc::Gen<Case> hostile_schedule_case() {
   return gen_case(gen_gather_family(), {.hostile = true});
 }
 
-// Allocation properties (issue 5, item 4), on scenarios with many passes per connection:
+// Allocation properties, on scenarios with many passes per connection:
 // drain passes make no emitter allocation and no reference operation; +A1 allocates only when
 // a pass needs more than every earlier one (no allocation after its warm-up passes); +A3 makes
 // reference operations only in passes where a stream starts or closes; without A1 a pass

@@ -1,4 +1,4 @@
-// The properties' checks (issue 5, item 2): what each runs and what it asserts, on a generated
+// The properties' checks: what each runs and what it asserts, on a generated
 // case. The runs and the rules are check/'s (shared with the explorer); this file resolves the
 // case's test emitter, which only a props binary can register.
 #pragma once

@@ -90,7 +90,7 @@ ConnectionSlot::ConnectionSlot(WorldContext& world, std::uint32_t index,
       link_({.buffer = world.scenario.link.buffer, .hash = false, .listener = this}),
       handler_(world, index, calls_),
       faults_(world, index, peer_) {
-  w_.scheduler.at(0, {EventKind::Start, index_, 0, 0});
+  w_.scheduler.at(0, {EventKind::Start, index_, 0});
 }
 
 ConnectionSlot::~ConnectionSlot() {
@@ -238,7 +238,7 @@ void ConnectionSlot::on_submit(std::span<const std::uint8_t> ciphertext) {
   if (sync && link_.has_room(ciphertext.size())) return complete_write();  // inside the submit
   std::uint64_t delay = w_.chooser.between(Decision::WriteDelay, link.write_delay_ns);
   if (link.bandwidth > 0) delay += ciphertext.size() * kNsPerSecond / link.bandwidth;
-  w_.scheduler.after(delay, {EventKind::WriteComplete, index_, 0, 0});
+  w_.scheduler.after(delay, {EventKind::WriteComplete, index_, 0});
 }
 
 void ConnectionSlot::try_complete() {
@@ -270,7 +270,7 @@ void ConnectionSlot::wake_reader(std::uint64_t arrival) {
   const std::uint64_t delay =
       w_.chooser.between(Decision::ReadDelay, w_.scenario.link.read_delay_ns);
   w_.scheduler.at(std::max(arrival, w_.scheduler.now()) + delay,
-                  {EventKind::PeerRead, index_, 0, 0});
+                  {EventKind::PeerRead, index_, 0});
 }
 
 void ConnectionSlot::peer_read() {
@@ -298,7 +298,7 @@ void ConnectionSlot::peer_read() {
   if (w_.chooser.chance(Decision::ReadPause, link.pause_permille)) {
     read_scheduled_ = true;
     w_.scheduler.after(w_.chooser.between(Decision::PauseLength, link.pause_ns),
-                       {EventKind::PeerRead, index_, 0, 0});
+                       {EventKind::PeerRead, index_, 0});
     return;
   }
   wake_reader(*to_peer.next_arrival());
@@ -318,7 +318,7 @@ void ConnectionSlot::flush_peer() {
   notify([&](WorldObserver& o) { o.on_client_flush(now, index_, out); });
   const std::uint64_t arrival = link_.to_server().push(
       now + w_.chooser.between(Decision::Latency, w_.scenario.link.latency_ns), out);
-  w_.scheduler.at(arrival, {EventKind::DeliverToServer, index_, 0, 0});
+  w_.scheduler.at(arrival, {EventKind::DeliverToServer, index_, 0});
 }
 
 // The peer drops the connection: no close_notify, nothing more either way. The server is told
@@ -366,6 +366,7 @@ ConnectionResult ConnectionSlot::result() const {
   } else if (peer_.failed()) {
     r.failure = "peer: " + peer_.failure();
   } else if (!peer_.done()) {
+    r.stalled = true;
     r.failure =
         "stalled: the world settled with " +
         std::to_string(requests_ - peer_.responses_completed() - peer_.responses_cancelled()) +

@@ -39,6 +39,11 @@ class ConnectionSlot final : private SimLink::SubmitListener {
   bool in_server_call() const { return calls_.active(); }
   bool handshaking() const;
   std::uint64_t state_digest(std::uint64_t now) const;
+  // The server connection's validate() (core), between calls into it; empty when it holds or
+  // when there is no connection to check (not built yet, torn down, or inside a call).
+  std::string validate() const {
+    return server_ != nullptr && !calls_.active() ? server_->validate() : std::string{};
+  }
 
  private:
   // How a submitted write completes (SimLink::SubmitListener, called by the server's submit).

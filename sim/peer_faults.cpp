@@ -41,7 +41,7 @@ void PeerFaults::ensure_window_tick() {
   }
   window_tick_scheduled_ = true;
   w_.scheduler.after(w_.chooser.between(Decision::WindowDelay, w_.scenario.peer.window_delay_ns),
-                     {EventKind::WindowTick, index_, 0, 0});
+                     {EventKind::WindowTick, index_, 0});
 }
 
 bool PeerFaults::window_tick() {

@@ -369,7 +369,7 @@ class Schema : public PathWalker {
     add(key, alternatives(names), std::string(name_of(v, names)));
   }
   void strategy(const char* key, const StrategySpec& spec) {
-    add(key, "BASE[+A1][+A2][+A3][@cap=SIZE][@threshold=SIZE]", spec.name());
+    add(key, strategy_grammar(), spec.name());
   }
   void mutant(const char* key, Mutant m) { add(key, mutant_names(), std::string(to_string(m))); }
 

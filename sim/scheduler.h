@@ -27,7 +27,6 @@ struct Event {
   EventKind kind = EventKind::Start;
   std::uint32_t connection = 0;
   std::int32_t stream = 0;
-  std::uint64_t arg = 0;
 };
 
 class Scheduler {

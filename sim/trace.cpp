@@ -15,6 +15,27 @@ void by_site(std::ostream& o, const std::array<Count, N>& counts) {
   o << '}';
 }
 
+// One pass record field as JSON: a number, a boolean, the kind's name, or an object of
+// per-site counts.
+void value(std::ostream& o, std::uint64_t v) {
+  o << v;
+}
+void value(std::ostream& o, std::uint32_t v) {
+  o << v;
+}
+void value(std::ostream& o, bool v) {
+  o << (v ? "true" : "false");
+}
+void value(std::ostream& o, PassKind v) {
+  o << '"' << to_string(v) << '"';
+}
+void value(std::ostream& o, const AllocCounts& v) {
+  by_site<AllocSite>(o, v);
+}
+void value(std::ostream& o, const CopyCounts& v) {
+  by_site<CopySite>(o, v);
+}
+
 }  // namespace
 
 const char* frame_type_name(std::uint8_t type) {
@@ -38,20 +59,16 @@ void TraceWriter::on_pass_begin(std::uint64_t t, std::uint32_t c, std::uint64_t 
 
 void TraceWriter::on_pass_end(std::uint64_t t, std::uint32_t c, const PassRecord& r) {
   std::ostream& o = line(t, c, "pass_end");
-  o << ",\"pass\":" << r.index << ",\"record\":{\"kind\":\"" << to_string(r.kind)
-    << "\",\"skipped\":" << (r.skipped ? "true" : "false") << ",\"bytes\":" << r.bytes
-    << ",\"frames\":" << r.frames << ",\"gather_entries\":" << r.gather_entries
-    << ",\"ssl_writes\":" << r.ssl_writes << ",\"tls_records\":" << r.tls_records
-    << ",\"write_submissions\":" << r.write_submissions << ",\"parks\":" << r.parks
-    << ",\"parked_bytes\":" << r.parked_bytes << ",\"allocs\":";
-  by_site<AllocSite>(o, r.allocs);
-  o << ",\"frees\":";
-  by_site<AllocSite>(o, r.frees);
-  o << ",\"alloc_bytes\":" << r.alloc_bytes << ",\"nghttp2_allocs\":" << r.nghttp2_allocs
-    << ",\"nghttp2_frees\":" << r.nghttp2_frees << ",\"ref_retains\":" << r.ref_retains
-    << ",\"ref_releases\":" << r.ref_releases << ",\"owner_releases\":" << r.owner_releases
-    << ",\"objects_destroyed\":" << r.objects_destroyed << ",\"copied\":";
-  by_site<CopySite>(o, r.copied);
+  o << ",\"pass\":" << r.index << ",\"record\":{";
+  const char* sep = "";
+#define EMITLAB_TRACE_PASS_FIELD(type, name, roles) \
+  if constexpr ((roles) != kPassIndex) {            \
+    o << sep << "\"" #name "\":";                   \
+    value(o, r.name);                               \
+    sep = ",";                                      \
+  }
+  EMITLAB_PASS_RECORD_FIELDS(EMITLAB_TRACE_PASS_FIELD)
+#undef EMITLAB_TRACE_PASS_FIELD
   o << "}}\n";
 }
 

@@ -28,7 +28,7 @@ void WorkloadHandler::on_request(ServerConnection& connection, ServerStream& str
       w_.chooser.between(Decision::HandlerDelay, w_.scenario.workload.handler_delay_ns);
   if (delay == 0) return respond(connection, stream.id, *id, stream.request);
   delayed_[stream.id] = {*id, stream.request};
-  w_.scheduler.after(delay, {EventKind::HandlerRespond, index_, stream.id, *id});
+  w_.scheduler.after(delay, {EventKind::HandlerRespond, index_, stream.id});
 }
 
 void WorkloadHandler::respond_delayed(std::int32_t stream_id) {
@@ -63,7 +63,7 @@ void WorkloadHandler::respond(ServerConnection& server, std::int32_t stream_id,
     submitted = server.submit_streaming_response(stream_id, std::move(head));
     if (submitted) {
       producers_[stream_id] = {request_id, plan, 0};
-      schedule_chunk(stream_id, request_id);
+      schedule_chunk(stream_id);
     }
   } else {
     const Workload* workload = &w_.workload;
@@ -77,10 +77,10 @@ void WorkloadHandler::respond(ServerConnection& server, std::int32_t stream_id,
   if (!submitted) server.reset_stream(stream_id, NGHTTP2_INTERNAL_ERROR);
 }
 
-void WorkloadHandler::schedule_chunk(std::int32_t stream_id, std::uint64_t request_id) {
+void WorkloadHandler::schedule_chunk(std::int32_t stream_id) {
   w_.scheduler.after(
       w_.chooser.between(Decision::StreamInterval, w_.scenario.workload.stream_interval_ns),
-      {EventKind::StreamChunk, index_, stream_id, request_id});
+      {EventKind::StreamChunk, index_, stream_id});
 }
 
 void WorkloadHandler::produce_chunk(std::int32_t stream_id) {
@@ -110,7 +110,7 @@ void WorkloadHandler::produce_chunk(std::int32_t stream_id) {
     producers_.erase(it);
     return;
   }
-  schedule_chunk(stream_id, p.request_id);
+  schedule_chunk(stream_id);
 }
 
 }  // namespace emitlab::sim

@@ -53,7 +53,7 @@ class WorkloadHandler final : public RequestHandler {
 
   void respond(ServerConnection& server, std::int32_t stream_id, std::uint64_t request_id,
                const HeaderTable& request);
-  void schedule_chunk(std::int32_t stream_id, std::uint64_t request_id);
+  void schedule_chunk(std::int32_t stream_id);
 
   WorldContext& w_;
   std::uint32_t index_;

@@ -77,6 +77,7 @@ class World final : private ChoiceContext {
       build();
       loop(result);
     } catch (const std::exception& e) {
+      result.end = RunEnd::Stopped;
       result.failure = std::string("the world stopped: ") + e.what();
     }
     for (auto& slot : slots_) slot->close_server();
@@ -113,6 +114,7 @@ class World final : private ChoiceContext {
   void loop(RunResult& result) {
     while (auto e = scheduler_.next()) {
       if (scheduler_.events_run() > options_.max_events) {
+        result.end = RunEnd::EventLimit;
         result.failure =
             "the world did not settle within " + std::to_string(options_.max_events) + " events";
         return;
@@ -120,14 +122,24 @@ class World final : private ChoiceContext {
       current_ = e->connection;
       if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
         result.interrupted = true;
+        result.end = RunEnd::Interrupted;
         result.failure = "interrupted after " + std::to_string(scheduler_.events_run() - 1) +
                          " events, at virtual time " + std::to_string(scheduler_.now()) + " ns";
         return;
       }
       slots_[e->connection]->handle(*e);
       current_ = kNoConnection;
+      // Between events, never inside a pass: the connection the event ran on (the only one it
+      // can change) checks its invariants, as state_digest() checks every one it hashes.
+      check_valid(e->connection);
+      if (!invalid_.empty()) {
+        result.end = RunEnd::CoreInvalid;
+        result.failure = invalid_;
+        return;
+      }
       if (chooser_.diverged()) {
         result.replay_diverged = true;
+        result.end = RunEnd::ReplayDiverged;
         result.failure = "replay diverged: " + chooser_.divergence();
         return;
       }
@@ -165,15 +177,16 @@ class World final : private ChoiceContext {
   bool state_digest(Decision label, std::uint64_t& out) const override {
     if (!one_site_outside_server(label)) return false;
     std::uint64_t h = mix_all(static_cast<std::uint64_t>(label), current_);
-    for (const auto& slot : slots_) {
-      if (slot->in_server_call()) return false;
-      h = mix_all(h, slot->state_digest(scheduler_.now()));
+    for (std::uint32_t c = 0; c < slots_.size(); ++c) {
+      if (slots_[c]->in_server_call()) return false;
+      check_valid(c);
+      h = mix_all(h, slots_[c]->state_digest(scheduler_.now()));
     }
     for (const auto& [t, events] : scheduler_.pending_events()) {
       h = mix_all(h, t - scheduler_.now());
       for (const Event& e : events) {
         h = mix_all(mix_all(h, static_cast<std::uint64_t>(e.kind) << 32 | e.connection),
-                    mix_all(static_cast<std::uint64_t>(e.stream), e.arg));
+                    static_cast<std::uint64_t>(e.stream));
       }
     }
     out = h;
@@ -184,7 +197,7 @@ class World final : private ChoiceContext {
     const std::string run_failure = r.failure;
     r.stats = stats_;
     r.choices = chooser_.record();
-    r.events = r.steps = scheduler_.events_run();
+    r.events = scheduler_.events_run();
     r.virtual_ns = scheduler_.now();
     r.close_notify_is_last = !slots_.empty();
     for (const auto& slot : slots_) {
@@ -243,8 +256,19 @@ class World final : private ChoiceContext {
   RunStats stats_;
   std::optional<WorldContext> context_;
   std::vector<std::unique_ptr<ConnectionSlot>> slots_;
+  // Keeps the first broken invariant core's validate() reports, for the loop to stop on.
+  // Not with a mutant armed: it breaks core's state on purpose, and the rule it is aimed at
+  // (props_mutants) must be the one that reports it, not validate() an event earlier.
+  void check_valid(std::uint32_t c) const {
+    if (!invalid_.empty() || scenario_.mutant != Mutant::None) return;
+    if (std::string why = slots_[c]->validate(); !why.empty()) {
+      invalid_ = "connection " + std::to_string(c) + ": validate(): " + why;
+    }
+  }
+
   static constexpr std::uint32_t kNoConnection = 0xFFFFFFFF;
   std::uint32_t current_ = kNoConnection;  // the connection whose event is running
+  mutable std::string invalid_;            // check_valid()'s first finding
 };
 
 }  // namespace
@@ -273,10 +297,19 @@ std::string RunResult::app_sha256() const {
   return digest_of_digests(connections, false);
 }
 
+bool RunResult::stalled() const {
+  if (end != RunEnd::Settled) return false;
+  for (const auto& c : connections) {
+    if (!c.failure.empty()) return c.stalled;
+  }
+  return false;
+}
+
 RunResult run_world(const Scenario& scenario, const RunOptions& options) {
   if (std::string why = validate(scenario); !why.empty()) {
     RunResult r;
     r.scenario = scenario;
+    r.end = RunEnd::Invalid;
     r.failure = why;
     return r;
   }

@@ -100,6 +100,7 @@ struct ConnectionResult {
   std::uint32_t index = 0;
   std::uint32_t requests = 0;
   std::string failure;   // empty: the connection ended as it should
+  bool stalled = false;  // failed only by the world settling with it unfinished (a liveness bug)
   bool aborted = false;  // the peer dropped it on purpose
   PeerVerdict verdict = PeerVerdict::Completed;
   std::size_t responses_verified = 0;
@@ -132,6 +133,17 @@ struct ConnectionResult {
   std::uint32_t open_streams_at_close = 0;
 };
 
+// How the world's loop ended, as a value: callers branch on it, never on failure's words.
+enum class RunEnd : std::uint8_t {
+  Settled,         // no event left; failure, if any, is the first failed connection's
+  EventLimit,      // RunOptions::max_events ran out: the world did not settle
+  Interrupted,     // RunOptions::stop
+  ReplayDiverged,  // the choices replayed did not fit the run
+  Stopped,         // an exception stopped the world
+  Invalid,         // the scenario was refused before the world was built
+  CoreInvalid,     // a core type's validate() found a broken invariant between events
+};
+
 struct RunResult {
   Scenario scenario;
   RunConfig config;  // the shorthand view (strategy, seed, streams = requests, body = min)
@@ -143,6 +155,7 @@ struct RunResult {
   std::size_t connections_failed = 0;
   bool replay_diverged = false;
   bool interrupted = false;  // RunOptions::stop ended it (failure says when)
+  RunEnd end = RunEnd::Settled;
   ChoiceRecord choices;
   std::uint64_t events = 0;
   std::uint64_t virtual_ns = 0;
@@ -158,12 +171,14 @@ struct RunResult {
   std::vector<FrameInfo> frames;
   std::vector<StreamResult> streams;
   bool close_notify_is_last = false;  // on every connection not aborted
-  std::uint64_t steps = 0;            // events run (the foundation's name)
 
   // SHA-256 of the stream for one connection; for several, of their digests in order.
   std::string wire_sha256() const;
   std::string app_sha256() const;
   bool ok() const { return failure.empty() && responses_failed == 0; }
+  // The run's failure is a stall: the world settled, and the first failed connection was
+  // failed only by being unfinished.
+  bool stalled() const;
 };
 
 RunResult run_world(const Scenario& scenario, const RunOptions& options = {});

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# props_campaign's result line is an output like any other (issue 12 item 3): when it cannot be
+# props_campaign's result line is an output like any other: when it cannot be
 # written (--out /dev/full, or standard output on /dev/full) the campaign says so in one line
 # naming where, and exits 1; --quiet leaves that line alone on stderr. One case of one property.
 # Usage: props_campaign_outputs.sh PROPS_CAMPAIGN

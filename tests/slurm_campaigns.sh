@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The `slurm` CTest (issue 16): on a real one-machine Slurm cluster (scripts/slurm/
+# The `slurm` CTest: on a real one-machine Slurm cluster (scripts/slurm/
 # local-cluster.sh), 4-shard campaigns submitted with scripts/slurm/submit.sh must merge into
 # exactly the unsharded run's result:
 #   - props, clean: per_stream_delivery, 24 cases: same cases, verdict, exhausted;

@@ -1,4 +1,4 @@
-// SIGINT and SIGTERM sent to a real emitlab process in the middle of a run (issue 12 item 3):
+// SIGINT and SIGTERM sent to a real emitlab process in the middle of a run:
 // the world stops at its next event, every output is flushed and closed whole (the trace ends
 // with a complete line, the capture with a complete packet, the key log is written), the
 // summary of what ran is printed marked interrupted, and the exit status is 130 or 143.

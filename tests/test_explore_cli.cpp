@@ -1,6 +1,6 @@
 // `emitlab explore` end to end, in child processes: the scope list, exits 0/3/2, the campaign
-// result line of /work/campaign-schema.md, scope files, and --shard auto from Slurm's and
-// Kubernetes' variables.
+// result line (README "Campaigns on a cluster (Slurm)"), scope files, and --shard auto from Slurm's
+// and Kubernetes' variables.
 #define BOOST_TEST_MODULE explore_cli
 #include <boost/test/unit_test.hpp>
 

@@ -17,7 +17,7 @@ std::vector<std::uint32_t> order(std::uint64_t seed) {
   sim::SeededChoices source(seed);
   sim::Chooser chooser(source);
   sim::Scheduler s(chooser);
-  for (std::uint32_t c = 0; c < 8; ++c) s.at(100, {EventKind::PeerRead, c, 0, 0});
+  for (std::uint32_t c = 0; c < 8; ++c) s.at(100, {EventKind::PeerRead, c, 0});
   std::vector<std::uint32_t> out;
   while (auto e = s.next()) out.push_back(e->connection);
   return out;
@@ -29,9 +29,9 @@ BOOST_AUTO_TEST_CASE(events_run_in_time_order_and_advance_the_clock) {
   sim::SeededChoices source(1);
   sim::Chooser chooser(source);
   sim::Scheduler s(chooser);
-  s.at(300, {EventKind::PeerRead, 3, 0, 0});
-  s.at(100, {EventKind::PeerRead, 1, 0, 0});
-  s.at(200, {EventKind::PeerRead, 2, 0, 0});
+  s.at(300, {EventKind::PeerRead, 3, 0});
+  s.at(100, {EventKind::PeerRead, 1, 0});
+  s.at(200, {EventKind::PeerRead, 2, 0});
   BOOST_TEST(s.pending() == 3U);
   for (std::uint32_t want : {1U, 2U, 3U}) {
     const auto e = s.next();
@@ -49,10 +49,10 @@ BOOST_AUTO_TEST_CASE(the_past_is_now) {
   sim::SeededChoices source(1);
   sim::Chooser chooser(source);
   sim::Scheduler s(chooser);
-  s.at(500, {EventKind::PeerRead, 0, 0, 0});
+  s.at(500, {EventKind::PeerRead, 0, 0});
   s.next();
-  s.at(10, {EventKind::PeerRead, 1, 0, 0});
-  s.after(0, {EventKind::PeerRead, 2, 0, 0});
+  s.at(10, {EventKind::PeerRead, 1, 0});
+  s.after(0, {EventKind::PeerRead, 2, 0});
   s.next();
   BOOST_TEST(s.now() == 500U);
 }
@@ -73,10 +73,10 @@ BOOST_AUTO_TEST_CASE(events_scheduled_for_now_join_the_instant) {
   sim::ListChoices replay({{sim::Decision::ReadyEvent, 2, 1}, {sim::Decision::ReadyEvent, 2, 0}});
   sim::Chooser chooser(replay);
   sim::Scheduler s(chooser);
-  s.at(50, {EventKind::PeerRead, 0, 0, 0});
-  s.at(50, {EventKind::PeerRead, 1, 0, 0});
+  s.at(50, {EventKind::PeerRead, 0, 0});
+  s.at(50, {EventKind::PeerRead, 1, 0});
   BOOST_TEST(s.next()->connection == 1U);  // the recorded answer picks the second
-  s.after(0, {EventKind::PeerRead, 2, 0, 0});
+  s.after(0, {EventKind::PeerRead, 2, 0});
   const auto e = s.next();  // a tie again: {0, 2}, answer 0
   BOOST_TEST(e->connection == 0U);
   BOOST_TEST(s.next()->connection == 2U);

@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(byte_sizes_accept_suffixes_and_reject_junk) {
 }
 
 // Numbers are decimal and whole or refused: no sign, no space, no octal or hex reading of a
-// leading zero, nothing above 2^64-1 (issue 12: --requests 010 was 8 and 0x10 was 16).
+// leading zero, nothing above 2^64-1 (--requests 010 was once 8 and 0x10 was 16).
 BOOST_AUTO_TEST_CASE(decimal_numbers_are_digits_only) {
   BOOST_TEST(*emitlab::parse_decimal("0") == 0U);
   BOOST_TEST(*emitlab::parse_decimal("5") == 5U);
@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(decimal_numbers_are_digits_only) {
 }
 
 // Parameters on drain, @threshold without hybrid and repeated parts are refused whatever their
-// value (issue 12: those equal to the default were accepted).
+// value (those equal to the default were once accepted).
 BOOST_AUTO_TEST_CASE(grammar_refuses_misplaced_and_repeated_parts) {
   const std::pair<const char*, const char*> cases[] = {
       {"drain@cap=16K", "drain takes no"},
