@@ -269,8 +269,7 @@ void ConnectionSlot::wake_reader(std::uint64_t arrival) {
   read_scheduled_ = true;
   const std::uint64_t delay =
       w_.chooser.between(Decision::ReadDelay, w_.scenario.link.read_delay_ns);
-  w_.scheduler.at(std::max(arrival, w_.scheduler.now()) + delay,
-                  {EventKind::PeerRead, index_, 0});
+  w_.scheduler.at(std::max(arrival, w_.scheduler.now()) + delay, {EventKind::PeerRead, index_, 0});
 }
 
 void ConnectionSlot::peer_read() {
