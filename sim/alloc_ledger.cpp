@@ -76,31 +76,29 @@ const AllocLedger::PassLedger* AllocLedger::find_pass(std::uint32_t connection,
   return &l->passes[pass];
 }
 
-void AllocLedger::count_alloc(const BlockOrigin& o, std::uint64_t bytes) {
-  bump(total_, bytes);
+// Every table a block is charged to, in one place: an allocation bumps and a free drops the
+// same rows, so the two cannot drift apart.
+template <typename Apply>
+void AllocLedger::charge(const BlockOrigin& o, std::uint64_t bytes, Apply apply) {
+  apply(total_, bytes);
   ConnectionLedger& c = ledger(o.connection);
-  bump(c.counts, bytes);
-  bump(c.owners[static_cast<std::size_t>(o.owner)], bytes);
+  apply(c.counts, bytes);
+  apply(c.owners[static_cast<std::size_t>(o.owner)], bytes);
   Row& site = c.sites[site_row(o.owner, o.site)];
   site.seen = true;
-  bump(site.counts, bytes);
+  apply(site.counts, bytes);
   PassLedger& pass = pass_ledger(c, o.pass);
-  bump(pass.counts, bytes);
-  bump(pass.owners[static_cast<std::size_t>(o.owner)], bytes);
+  apply(pass.counts, bytes);
+  apply(pass.owners[static_cast<std::size_t>(o.owner)], bytes);
+}
+
+void AllocLedger::count_alloc(const BlockOrigin& o, std::uint64_t bytes) {
+  charge(o, bytes, bump);
 }
 
 void AllocLedger::count_free(const BlockOrigin& o, std::uint64_t bytes, std::uint32_t connection,
                              std::uint64_t pass_now) {
-  drop(total_, bytes);
-  ConnectionLedger& c = ledger(o.connection);
-  drop(c.counts, bytes);
-  drop(c.owners[static_cast<std::size_t>(o.owner)], bytes);
-  Row& site = c.sites[site_row(o.owner, o.site)];
-  site.seen = true;
-  drop(site.counts, bytes);
-  PassLedger& pass = pass_ledger(c, o.pass);
-  drop(pass.counts, bytes);
-  drop(pass.owners[static_cast<std::size_t>(o.owner)], bytes);
+  charge(o, bytes, drop);
   ++pass_ledger(ledger(connection), pass_now).frees_during;
 }
 

@@ -101,6 +101,8 @@ class AllocLedger {
     std::uint64_t latest_pass = 0;       // without keep_pass_ledgers
   };
   static std::size_t site_row(AllocOwner owner, std::uint8_t site);
+  template <typename Apply>
+  void charge(const BlockOrigin& block, std::uint64_t bytes, Apply apply);
   ConnectionLedger& ledger(std::uint32_t connection);
   PassLedger& pass_ledger(ConnectionLedger& l, std::uint64_t pass);
   const ConnectionLedger* find_ledger(std::uint32_t connection) const;
