@@ -23,6 +23,7 @@ COUNTS.json is not written); 2 for bad arguments.
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -168,6 +169,15 @@ def profile_of(job):
     return {"total": total, "families": families}
 
 
+def sha256_of(path):
+    """Which build was counted: the same code at other addresses has other I1 misses."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def fmt_duration(seconds):
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
@@ -267,7 +277,8 @@ def main(argv):
                                   f", cwd {CLIENT_CWD}, argv[0] padded to {ARGV0_WIDTH}",
                         "valgrind": subprocess.run(["valgrind", "--version"], capture_output=True,
                                                    text=True).stdout.strip(),
-                        "est_cycles": "L1 hits + 5 x LL hits + 35 x RAM accesses"},
+                        "est_cycles": "L1 hits + 5 x LL hits + 35 x RAM accesses",
+                        "binary_sha256": sha256_of(args.binary)},
             "benchmarks": rows, "control_repeats": repeats, "failures": failures}
     if not write_json(args.out, data):
         return 1
