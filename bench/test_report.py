@@ -151,8 +151,8 @@ class OtherBuild(unittest.TestCase):
     def test_a_baseline_of_another_binary_is_named(self):
         note = report.other_build(self.with_binary("b" * 64), self.with_binary("a" * 64),
                                   "old.json")
-        self.assertIn("counts baseline old.json: counted on another build", note)
-        self.assertIn("sha256 aaaaaaaaaaaa, this run bbbbbbbbbbbb", note)
+        self.assertIn("counts baseline old.json: another emitlab_bench", note)
+        self.assertIn("sha256 aaaaaaaaaaaa, now bbbbbbbbbbbb", note)
 
     def test_the_same_binary_or_an_unknown_one_is_not(self):
         self.assertIsNone(report.other_build(self.with_binary("a" * 64),
