@@ -123,7 +123,7 @@ def fixed_width_path(path, width=ARGV0_WIDTH):
     p = os.path.abspath(path)
     extra = width - len(p)
     if extra < 0:
-        raise ValueError(f"{p}: longer than {width} characters")
+        raise ValueError(f"{p}: {len(p)} characters")
     return "/" + "./" * (extra // 2) + "/" * (extra % 2) + p[1:]
 
 
@@ -219,6 +219,11 @@ def main(argv):
     args = p.parse_args(argv)
     if args.jobs < 1 or args.jobs > 64:
         print(f"counts.py: --jobs {args.jobs}: use 1 to 64", file=sys.stderr)
+        return 2
+    try:
+        fixed_width_path(args.binary)
+    except ValueError as e:
+        print(f"counts.py: binary path {e} (allowed: up to {ARGV0_WIDTH})", file=sys.stderr)
         return 2
     work = args.work or os.path.join(os.path.dirname(os.path.abspath(args.out)), "counts")
     try:
