@@ -7,7 +7,9 @@
 One valgrind process per benchmark (emitlab_bench --emitlab_counts=NAME, bench/counts_mode.h):
 instrumentation and collection are on only around the timed phase, with callgrind's cache
 simulation on a fixed cache (CACHE below, not the host's, so that the counts do not depend on
-the machine they ran on). Every `emit/drain/...` benchmark runs twice, in two processes: the
+the machine they ran on), in a fixed client process (CLIENT_ENV below: the same environment,
+working directory and argv lengths whoever starts it, so that the counts do not depend on the
+caller's shell). Every `emit/drain/...` benchmark runs twice, in two processes: the
 second is the control that must read exactly what the first did.
 
 Writes COUNTS.json: per benchmark the raw event totals of the collected phase and the figures
@@ -21,9 +23,11 @@ COUNTS.json is not written); 2 for bad arguments.
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +40,17 @@ import profile_shares  # noqa: E402
 # (a common x86 server core's L1 and one socket's L3 slice). valgrind would otherwise copy the
 # host's, and the counts would change with the machine.
 CACHE = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=8388608,16,64"]
+# The client's process is fixed too (README, "Deterministic counts"): valgrind builds the
+# client's stack from its environment, argv and auxv strings, so their length moves every stack
+# address within its page, and with it the D1 misses and, through alignment-dependent paths, a
+# few instructions (drain c10m10 3 B: D1mr 183,814 to 186,129 and Ir -12 of 31.6 million for
+# env sizes from 100 B to 64 KiB; PWD and OLDPWD alone differ between shells). So every valgrind
+# runs with only CLIENT_ENV (no VALGRIND_OPTS, no HOME for a ~/.valgrindrc), in CLIENT_CWD, with
+# the binary's path padded to ARGV0_WIDTH characters.
+CLIENT_ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
+CLIENT_CWD = "/"
+ARGV0_WIDTH = 256
+VALGRIND = shutil.which("valgrind") or "valgrind"  # found on the caller's PATH
 EVENTS = ["Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw"]
 NAME_WIDTH = 80  # every --emitlab_counts name is padded to this (bench/counts_mode.cpp)
 # The profile rows (report.py's profile section): shares of these benchmarks' phases.
@@ -102,14 +117,30 @@ class Job:
 RUNNING = set()  # valgrind processes started here and not yet ended
 
 
+def fixed_width_path(path, width=ARGV0_WIDTH):
+    """PATH made absolute and padded to WIDTH characters with "./" (and "/") components, which
+    name the same file: argv[0] and AT_EXECFN are then one length wherever the build lives."""
+    p = os.path.abspath(path)
+    extra = width - len(p)
+    if extra < 0:
+        raise ValueError(f"{p}: {len(p)} characters")
+    return "/" + "./" * (extra // 2) + "/" * (extra % 2) + p[1:]
+
+
+def valgrind_command(binary, scale, name, out):
+    """The normalised command (argv) of one count run: see CLIENT_ENV."""
+    return [VALGRIND, "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
+            "--cache-sim=yes", *CACHE, f"--callgrind-out-file={os.path.abspath(out)}",
+            fixed_width_path(binary), f"--emitlab_scale={scale}",
+            f"--emitlab_counts={name:<{NAME_WIDTH}}"]
+
+
 def run_job(binary, scale, job):
-    cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
-           "--cache-sim=yes", *CACHE, f"--callgrind-out-file={job.out}", binary,
-           f"--emitlab_scale={scale}", f"--emitlab_counts={job.name:<{NAME_WIDTH}}"]
+    cmd = valgrind_command(binary, scale, job.name, job.out)
     started = time.monotonic()
     with open(job.log, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,
-                                start_new_session=True)
+                                start_new_session=True, env=CLIENT_ENV, cwd=CLIENT_CWD)
         RUNNING.add(proc)
         stdout, _ = proc.communicate()
         RUNNING.discard(proc)
@@ -136,6 +167,15 @@ def profile_of(job):
                         "--show=Ir", job.out], check=True, stdout=f)
     families, total = profile_shares.shares(annotate, job.out)
     return {"total": total, "families": families}
+
+
+def sha256_of(path):
+    """Which build was counted: the same code at other addresses has other I1 misses."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def fmt_duration(seconds):
@@ -179,6 +219,11 @@ def main(argv):
     args = p.parse_args(argv)
     if args.jobs < 1 or args.jobs > 64:
         print(f"counts.py: --jobs {args.jobs}: use 1 to 64", file=sys.stderr)
+        return 2
+    try:
+        fixed_width_path(args.binary)
+    except ValueError as e:
+        print(f"counts.py: binary path {e} (allowed: up to {ARGV0_WIDTH})", file=sys.stderr)
         return 2
     work = args.work or os.path.join(os.path.dirname(os.path.abspath(args.out)), "counts")
     try:
@@ -233,9 +278,12 @@ def main(argv):
     repeats.sort(key=lambda r: order[r["name"]])
     data = {"context": {"emitlab_scale": args.scale, "tool": "valgrind --tool=callgrind "
                         "--cache-sim=yes " + " ".join(CACHE),
+                        "client": f"env -i {' '.join(f'{k}={v}' for k, v in CLIENT_ENV.items())}"
+                                  f", cwd {CLIENT_CWD}, argv[0] padded to {ARGV0_WIDTH}",
                         "valgrind": subprocess.run(["valgrind", "--version"], capture_output=True,
                                                    text=True).stdout.strip(),
-                        "est_cycles": "L1 hits + 5 x LL hits + 35 x RAM accesses"},
+                        "est_cycles": "L1 hits + 5 x LL hits + 35 x RAM accesses",
+                        "binary_sha256": sha256_of(args.binary)},
             "benchmarks": rows, "control_repeats": repeats, "failures": failures}
     if not write_json(args.out, data):
         return 1

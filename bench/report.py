@@ -713,6 +713,18 @@ def gate_counts(run, base, max_rise):
     return problems
 
 
+def other_build(run, base, name):
+    """A note when the counts baseline was counted on another emitlab_bench binary: moving the
+    same code to other addresses moves the I1 misses alone (README, "Deterministic counts")."""
+    a = run.counts_context.get("binary_sha256")
+    b = base.counts_context.get("binary_sha256")
+    if not a or not b or a == b:
+        return None
+    # Two lines that fit 80 columns; the gate's line names the file too.
+    return (f"counts baseline {name}: another emitlab_bench\n  (sha256 {b[:12]}, now "
+            f"{a[:12]}): I1 misses may differ by layout alone")
+
+
 def same_scale(run, base):
     """Per-response counts depend on the requests per connection, hence on the scale."""
     a = run.context.get("emitlab_scale")
@@ -849,6 +861,9 @@ def write_report(args, run, base, cbase):
     if cbase is not None:
         found = gate_counts(run, cbase, args.max_rise)
         problems += found
+        note = other_build(run, cbase, os.path.basename(args.counts_baseline))
+        if note:
+            print(note)
         name = os.path.basename(args.counts_baseline)
         gate_parts.append(f"counts gate FAIL ({len(found)} regressions vs {name})" if found else
                           f"counts gate pass vs {name} (max rise {args.max_rise:g}%)")

@@ -142,6 +142,25 @@ class CountsGate(unittest.TestCase):
         self.assertEqual(problems, ["floor/c10m10/3B: missing from this run's counts"])
 
 
+class OtherBuild(unittest.TestCase):
+    def with_binary(self, digest):
+        data = counts_data()
+        data["context"]["binary_sha256"] = digest
+        return run_of(counts=data)
+
+    def test_a_baseline_of_another_binary_is_named(self):
+        note = report.other_build(self.with_binary("b" * 64), self.with_binary("a" * 64),
+                                  "old.json")
+        self.assertIn("counts baseline old.json: another emitlab_bench", note)
+        self.assertIn("sha256 aaaaaaaaaaaa, now bbbbbbbbbbbb", note)
+
+    def test_the_same_binary_or_an_unknown_one_is_not(self):
+        self.assertIsNone(report.other_build(self.with_binary("a" * 64),
+                                             self.with_binary("a" * 64), "old.json"))
+        self.assertIsNone(report.other_build(self.with_binary("a" * 64),
+                                             run_of(counts=counts_data()), "old.json"))
+
+
 class Writes(unittest.TestCase):
     def test_a_full_device_is_one_line_and_exit_1(self):
         with self.assertRaises(report.BadOutput) as caught:
