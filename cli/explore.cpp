@@ -11,6 +11,7 @@
 
 #include "check/explore_checked.h"
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/outputs.h"
 #include "cli/progress.h"
 #include "core/mutant.h"
@@ -263,6 +264,9 @@ int run_explore(const ExploreFlags& given) {
           static_cast<unsigned long long>(p.distinct_states),
           static_cast<unsigned long long>(p.pruned));
     }
+    // SIGINT/SIGTERM (a cluster's time limit sends SIGTERM): stop after this run and report
+    // what was explored, so the shard's line is written rather than lost.
+    if (stop_signal() != 0) return "interrupted";
     if (f.max_seconds > 0 && elapsed >= f.max_seconds) return "max-seconds";
     return {};
   };
@@ -275,6 +279,7 @@ int run_explore(const ExploreFlags& given) {
   }
   flush_stdout();  // OutputError (exit 1) when the result could not be written
   if (report.violation) return 1;
+  if (report.stopped_by == "interrupted") return interrupted_status();
   return report.exhausted ? 0 : 3;
 }
 
