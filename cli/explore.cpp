@@ -92,14 +92,14 @@ struct LoadedScope {
 
 LoadedScope load_scope(const std::string& arg) {
   if (const sim::Scope* s = sim::find_scope(arg)) return {*s, s->name};
-  std::ifstream in(arg, std::ios::binary);
-  if (!in) {
+  // Opened once: a second open of a named pipe would wait for another writer.
+  const sim::FileRead file = sim::read_text_file(arg, sim::kMaxScopeBytes);
+  if (!file.text && file.error.starts_with("cannot be read")) {
     std::string names;
     for (const auto& s : sim::named_scopes()) names += (names.empty() ? "" : ", ") + s.name;
     throw UsageError{"bad --scope '" + arg + "': neither a named scope (" + names +
                      ") nor a readable scope file"};
   }
-  const sim::FileRead file = sim::read_text_file(arg, sim::kMaxScopeBytes);
   if (!file.text) throw UsageError{"bad --scope '" + arg + "': " + file.error};
   auto parsed = sim::parse_scope(*file.text, arg);
   if (!parsed.scope) throw UsageError{"bad --scope: " + parsed.error};
