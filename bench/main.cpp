@@ -26,6 +26,7 @@
 #include "bench/alloc_counts.h"
 #include "bench/counts_mode.h"
 #include "bench/env.h"
+#include "bench/out_file.h"
 #include "bench/prepared.h"
 #include "bench/progress.h"
 #include "bench/suites.h"
@@ -152,11 +153,19 @@ int run_benchmarks(Options& o) {
                               std::string(sim::to_string(sim::openssl_mem_hooks())));
   TimedPhaseMemoryManager memory;
   benchmark::RegisterMemoryManager(&memory);
+  std::unique_ptr<ProgressReporter> progress;
   if (o.progress_total > 0) {
-    ProgressReporter progress(static_cast<std::uint64_t>(o.progress_total));
-    benchmark::RunSpecifiedBenchmarks(&progress);
+    progress = std::make_unique<ProgressReporter>(static_cast<std::uint64_t>(o.progress_total));
+  }
+  // A JSON --benchmark_out (what bench.sh writes) goes through the checked reporter; other
+  // formats are Google Benchmark's own, unchecked.
+  const OutFlag out = out_flag(o.rest);
+  if (!out.path.empty() && out.json) {
+    CheckedJsonReporter file(out.path);
+    stop_after_benchmark_on_signals();
+    benchmark::RunSpecifiedBenchmarks(progress.get(), &file);
   } else {
-    benchmark::RunSpecifiedBenchmarks();
+    benchmark::RunSpecifiedBenchmarks(progress.get());
   }
   benchmark::RegisterMemoryManager(nullptr);
   benchmark::Shutdown();

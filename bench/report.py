@@ -796,6 +796,14 @@ def parse_args(argv):
     return args
 
 
+def drop_standard_output():
+    """The summary printed is an output too: when it cannot be written (a full device), what is
+    left of it goes nowhere, so that Python's own flush at exit does not fail a second time."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
+
+
 def copy_file(src, dst):
     if os.path.abspath(src) == os.path.abspath(dst):
         return
@@ -821,7 +829,13 @@ def main(argv):
         print(f"report.py: {e}", file=sys.stderr)
         return 2
     try:
-        return write_report(args, run, base, cbase)
+        try:
+            status = write_report(args, run, base, cbase)
+            sys.stdout.flush()
+        except OSError as e:  # print()'s: the report files' own errors are BadOutput already
+            drop_standard_output()
+            raise BadOutput(f"cannot write standard output: {e.strerror or e}")
+        return status
     except BadOutput as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 1

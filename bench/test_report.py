@@ -9,6 +9,7 @@ import copy
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -16,6 +17,8 @@ from contextlib import redirect_stderr, redirect_stdout
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report  # noqa: E402
+
+REPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.py")
 
 TOTALS = {"Ir": 1000000, "Dr": 300000, "Dw": 200000, "I1mr": 5000, "D1mr": 4000, "D1mw": 1000,
           "ILmr": 10, "DLmr": 50, "DLmw": 40}
@@ -176,6 +179,43 @@ class Writes(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertEqual(len(err.strip().splitlines()), 1)
         self.assertIn(path, err)
+
+    def report_into_full_device(self, name, charts=True):
+        """A report whose file NAME is a link to /dev/full: (status, stderr)."""
+        with tempfile.TemporaryDirectory() as d:
+            results = os.path.join(d, "in.json")
+            with open(results, "w", encoding="utf-8") as f:
+                json.dump(time_data(), f)
+            out = os.path.join(d, "out")
+            os.mkdir(out)
+            os.symlink("/dev/full", os.path.join(out, name))
+            argv = [results, "--out", out] + ([] if charts else ["--no-charts"])
+            status, _, err = main_quietly(argv)
+        return status, err
+
+    def test_every_report_file_on_a_full_device_is_one_line_and_exit_1(self):
+        for name, charts in (("table.md", False), ("results.json", False),
+                             ("summary.txt", False), ("throughput.png", True),
+                             ("throughput.svg", True)):
+            with self.subTest(name):
+                status, err = self.report_into_full_device(name, charts)
+                self.assertEqual(status, 1, err)
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertIn("cannot write ", err)
+                self.assertIn(os.path.join("out", name) + ":", err)
+
+    def test_standard_output_on_a_full_device_is_one_line_and_exit_1(self):
+        with tempfile.TemporaryDirectory() as d:
+            results = os.path.join(d, "in.json")
+            with open(results, "w", encoding="utf-8") as f:
+                json.dump(time_data(), f)
+            with open("/dev/full", "w", encoding="utf-8") as full:
+                proc = subprocess.run(
+                    [sys.executable, REPORT, results, "--out", os.path.join(d, "out"),
+                     "--no-charts"], stdout=full, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertIn("cannot write standard output", proc.stderr)
 
 
 if __name__ == "__main__":

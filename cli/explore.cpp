@@ -11,6 +11,7 @@
 
 #include "check/explore_checked.h"
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/outputs.h"
 #include "cli/progress.h"
 #include "core/mutant.h"
@@ -91,14 +92,14 @@ struct LoadedScope {
 
 LoadedScope load_scope(const std::string& arg) {
   if (const sim::Scope* s = sim::find_scope(arg)) return {*s, s->name};
-  std::ifstream in(arg, std::ios::binary);
-  if (!in) {
+  // Opened once: a second open of a named pipe would wait for another writer.
+  const sim::FileRead file = sim::read_text_file(arg, sim::kMaxScopeBytes);
+  if (!file.text && file.error.starts_with("cannot be read")) {
     std::string names;
     for (const auto& s : sim::named_scopes()) names += (names.empty() ? "" : ", ") + s.name;
     throw UsageError{"bad --scope '" + arg + "': neither a named scope (" + names +
                      ") nor a readable scope file"};
   }
-  const sim::FileRead file = sim::read_text_file(arg, sim::kMaxScopeBytes);
   if (!file.text) throw UsageError{"bad --scope '" + arg + "': " + file.error};
   auto parsed = sim::parse_scope(*file.text, arg);
   if (!parsed.scope) throw UsageError{"bad --scope: " + parsed.error};
@@ -263,6 +264,9 @@ int run_explore(const ExploreFlags& given) {
           static_cast<unsigned long long>(p.distinct_states),
           static_cast<unsigned long long>(p.pruned));
     }
+    // SIGINT/SIGTERM (a cluster's time limit sends SIGTERM): stop after this run and report
+    // what was explored, so the shard's line is written rather than lost.
+    if (stop_signal() != 0) return "interrupted";
     if (f.max_seconds > 0 && elapsed >= f.max_seconds) return "max-seconds";
     return {};
   };
@@ -275,6 +279,7 @@ int run_explore(const ExploreFlags& given) {
   }
   flush_stdout();  // OutputError (exit 1) when the result could not be written
   if (report.violation) return 1;
+  if (report.stopped_by == "interrupted") return interrupted_status();
   return report.exhausted ? 0 : 3;
 }
 

@@ -93,6 +93,8 @@ std::vector<Flag> scenario_flags() {
       streams,
       field_flag("--connections", "C", "workload.connections",
                  "connections, each with its own TLS pair and peer"),
+      field_flag("--open-connections", "K", "workload.open_connections",
+                 "connections open at once; the next opens when one ends (0: all at once)"),
       field_flag("--concurrency", "M", "workload.concurrency",
                  "streams open at once per connection (h2load -m)"),
       field_flag("--requests", "N", "workload.requests",

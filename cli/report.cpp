@@ -78,9 +78,11 @@ std::string describe(const sim::Scenario& s) {
   auto size = [](std::uint64_t b) { return byte_size_text(b) + (b < 1024 ? " B" : ""); };
   const std::string body =
       w.body.min == w.body.max ? size(w.body.min) : size(w.body.min) + ".." + size(w.body.max);
-  return "c=" + std::to_string(w.connections) + " m=" + std::to_string(w.concurrency) +
-         " n=" + std::to_string(w.requests) + ", " + body + " bodies, " +
-         std::string(sim::to_string(w.pacing)) +
+  const bool in_turn = w.open_connections != 0 && w.open_connections < w.connections;
+  return "c=" + std::to_string(w.connections) +
+         (in_turn ? " (" + std::to_string(w.open_connections) + " open at once)" : "") +
+         " m=" + std::to_string(w.concurrency) + " n=" + std::to_string(w.requests) + ", " + body +
+         " bodies, " + std::string(sim::to_string(w.pacing)) +
          (s.input_independent() ? " (input-independent)" : " (timing-dependent)") + ", seed " +
          std::to_string(s.seed) +
          (s.mutant == Mutant::None

@@ -2,7 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <signal.h>
+
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -66,6 +69,24 @@ Shrunk shrink(const PropertyDef& def, rc::Shrinkable<Case> current, Case c, Verd
   return out;
 }
 
+// SIGINT and SIGTERM (a cluster's time limit) stop the shard before its next case, so that its
+// line is written; a second signal of the same kind ends the process as usual.
+std::atomic<bool> g_stop{false};
+volatile std::sig_atomic_t g_signal = 0;
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+extern "C" void on_stop_signal(int sig) {
+  g_signal = sig;
+  g_stop.store(true, std::memory_order_relaxed);
+}
+void stop_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART | SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
 std::string shard_name(const CampaignSpec& spec) {
   return std::string(spec.def->name) + " shard " + std::to_string(spec.shard.index) + "/" +
          std::to_string(spec.shard.count);
@@ -96,6 +117,10 @@ ShardResult run_shard(const CampaignSpec& spec, const CaseObserver& observer) {
   const int step = std::max(1, mine / 10);
   ShardResult r;
   for (int i = spec.shard.index; i < spec.cases; i += spec.shard.count) {
+    if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) {
+      r.interrupted = true;
+      break;
+    }
     const CaseDraw draw = case_draw(spec.seed, i, spec.cases);
     if (observer) observer(i, draw);
     const rc::Shrinkable<Case> drawn = gen(rc::Random(draw.seed), draw.size);
@@ -166,7 +191,9 @@ nlohmann::json shard_json(const CampaignSpec& spec, const ShardResult& result) {
       {"distinct_states", 0},
       {"pruned", 0},
       {"exhausted", result.exhausted()},
-      {"stopped_by", result.violation ? json("violation") : json(nullptr)},
+      {"stopped_by", result.violation     ? json("violation")
+                     : result.interrupted ? json("interrupted")
+                                          : json(nullptr)},
       {"seconds", result.seconds},
       {"violations", std::move(violations)}};
 }
@@ -213,6 +240,9 @@ int campaign_main(int argc, char** argv) {
   if (!shard.shard) return std::cerr << "props_campaign: " << shard.error << "\n", 2;
   spec.shard = *shard.shard;
   spec.progress = !quiet;
+  // Before --out is opened: from then on a signal ends the shard with its line written.
+  stop_on_signals();
+  spec.stop = &g_stop;
   std::ofstream file;
   if (!out_path.empty()) {
     file.open(out_path, std::ios::trunc);
@@ -234,6 +264,11 @@ int campaign_main(int argc, char** argv) {
               << (out_path.empty() ? "standard output" : "--out '" + out_path + "'")
               << " (the result is lost)\n";
     return 1;
+  }
+  if (result.interrupted) {
+    std::cerr << "[campaign] " << shard_name(spec) << ": interrupted after " << result.cases
+              << " cases; the line says so (stopped_by \"interrupted\")\n";
+    return 128 + g_signal;
   }
   if (spec.progress)
     std::cerr << "[campaign] " << shard_name(spec) << ": "

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -27,6 +28,9 @@ struct CampaignSpec {
   int cases = 0;  // the whole campaign's, over every shard
   Shard shard;
   bool progress = true;  // a line on stderr per tenth of the shard's cases (--quiet: none)
+  // Read before each case: once true the shard stops there and reports what it checked
+  // (stopped_by "interrupted"). campaign_main points it at its SIGINT/SIGTERM flag.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // The largest case size (RapidCheck's default max_size); sizes grow from 0 with the index.
@@ -55,7 +59,8 @@ struct ShardResult {
   int cases = 0;  // cases checked by this shard (up to and including a violating one)
   double seconds = 0;
   std::optional<ShardViolation> violation;
-  bool exhausted() const { return !violation; }
+  bool interrupted = false;  // CampaignSpec::stop ended it before its last case
+  bool exhausted() const { return !violation && !interrupted; }
 };
 
 // Called before each case is checked (tests record the draws; progress lines).
@@ -69,7 +74,8 @@ nlohmann::json shard_json(const CampaignSpec& spec, const ShardResult& result);
 
 // `props_campaign` (and any props binary's `campaign` command): parses the flags, runs the
 // shard, writes its line. Exit 0 clean, 1 violation or a result line that could not be written
-// (one line naming the file), 2 bad usage.
+// (one line naming the file), 2 bad usage, 130/143 stopped by SIGINT/SIGTERM (the line of the
+// cases checked is still written, stopped_by "interrupted").
 int campaign_main(int argc, char** argv);
 
 }  // namespace emitlab::props

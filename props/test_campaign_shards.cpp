@@ -6,6 +6,7 @@
 // and that N shards run exactly the cases of one unsharded run, each once, with the same
 // verdicts and the same first violation (its shrunk case and replay command).
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
 #include <string_view>
@@ -181,6 +182,27 @@ BOOST_AUTO_TEST_CASE(shard_line_has_the_schema_fields) {
   BOOST_TEST(bad["stopped_by"] == "violation");
   BOOST_TEST(bad["exhausted"] == false);
   BOOST_TEST(bad["violations"][0]["ordinal"] == nlohmann::json::array({5}));
+}
+
+BOOST_AUTO_TEST_CASE(a_stopped_shard_reports_the_cases_it_checked_as_interrupted) {
+  std::atomic<bool> stop{false};
+  CampaignSpec spec{find_property("per_stream_delivery"), 9, 40, Shard{1, 4}};
+  spec.progress = false;
+  spec.stop = &stop;
+  std::vector<int> seen;
+  const ShardResult r = run_shard(spec, [&](int index, const CaseDraw&) {
+    seen.push_back(index);
+    if (seen.size() == 3) stop = true;  // as a signal arriving while the third case runs
+  });
+  BOOST_TEST(r.cases == 3);
+  BOOST_TEST((seen == std::vector<int>{1, 5, 9}));
+  BOOST_TEST(r.interrupted);
+  BOOST_TEST(!r.violation);
+  BOOST_TEST(!r.exhausted());
+  const nlohmann::json line = shard_json(spec, r);
+  BOOST_TEST(line["stopped_by"] == "interrupted");
+  BOOST_TEST(line["exhausted"] == false);
+  BOOST_TEST(line["cases"] == 3);
 }
 
 }  // namespace

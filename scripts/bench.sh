@@ -78,13 +78,22 @@ if [[ -z "$counts_filter" ]]; then
 fi
 
 step=setup
-interrupted() {
+# The benchmark binary runs in the background and the script waits for it, so that a SIGTERM
+# sent to the script alone interrupts the wait at once (a foreground child would first run to
+# its end) and is passed on: the binary ends after the benchmark that is running, with run.json
+# finished as valid JSON holding the benchmarks done (bench/out_file.h).
+child=
+interrupted() {  # interrupted STATUS [SIGNAL to pass on]
+  if [[ -n "$child" && -n "${2:-}" ]]; then
+    kill -s "$2" "$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
   echo "bench.sh: interrupted during $step; $out keeps the files already written," \
        "the report was not updated" >&2
   exit "$1"
 }
-trap 'interrupted 130' INT
-trap 'interrupted 143' TERM
+trap 'interrupted 130 INT' INT
+trap 'interrupted 143 TERM' TERM
 
 bash scripts/setup.sh
 cmake --preset release >/dev/null
@@ -106,7 +115,13 @@ if [[ "$time_run" == yes ]]; then
     total="$("$bin" "${list[@]}" | wc -l)"
     ((total > 0)) && flags+=(--emitlab_progress_total="$total")
   fi
-  "$bin" "${flags[@]}" "${extra[@]}"
+  "$bin" "${flags[@]}" "${extra[@]}" &
+  child=$!
+  bench_status=0
+  wait "$child" || bench_status=$?
+  child=
+  ((bench_status >= 128)) && interrupted "$bench_status"
+  ((bench_status == 0)) || exit "$bench_status"  # it said why (a cut run.json: exit 1)
   # Google Benchmark does not check its writes: a full disk leaves a cut run.json behind.
   if ! /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))["benchmarks"]' \
     "$out/run.json" 2>/dev/null; then

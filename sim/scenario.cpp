@@ -67,6 +67,7 @@ void describe(Scenario& s, V& v) {
   v.object("workload", [&] {
     auto& w = s.workload;
     v.u32("connections", w.connections, 1, 10000);
+    v.u32("open_connections", w.open_connections, 0, 10000);
     v.u32("concurrency", w.concurrency, 1, 100);
     v.u32("requests", w.requests, 1, 10'000'000);
     v.choice("pacing", w.pacing, kPacings);

@@ -47,6 +47,9 @@ struct Scenario {
 
   struct Workload {
     std::uint32_t connections = 1;
+    // Connections open at once, at most: when one ends (nothing of it is left to happen) the
+    // next opens. 0 opens all at once, at time 0 (h2load -c).
+    std::uint32_t open_connections = 0;
     std::uint32_t concurrency = 100;  // streams open at once per connection (h2load -m)
     std::uint32_t requests = 100;     // in total, spread over the connections (h2load -n)
     Pacing pacing = Pacing::Lockstep;

@@ -7,6 +7,8 @@ namespace emitlab::sim {
 void Scheduler::at(std::uint64_t time, const Event& event) {
   instants_[time < now_ ? now_ : time].push_back(event);
   ++pending_;
+  if (event.connection >= pending_of_.size()) pending_of_.resize(event.connection + 1);
+  ++pending_of_[event.connection];
 }
 
 std::optional<Event> Scheduler::next() {
@@ -23,6 +25,7 @@ std::optional<Event> Scheduler::next() {
   due.pop_back();
   if (due.empty()) instants_.erase(it);
   --pending_;
+  --pending_of_[e.connection];
   ++run_;
   return e;
 }

@@ -40,6 +40,11 @@ class Scheduler {
   std::optional<Event> next();
   bool empty() const { return pending_ == 0; }
   std::size_t pending() const { return pending_; }
+  // Pending events of one connection: none left means nothing will happen to it again (only
+  // its own events drive a connection), so the world may let it go.
+  std::uint32_t pending_for(std::uint32_t connection) const {
+    return connection < pending_of_.size() ? pending_of_[connection] : 0;
+  }
   std::uint64_t events_run() const { return run_; }
   // Pending events by instant, each instant's in the order ReadyEvent indexes them.
   const std::map<std::uint64_t, std::vector<Event>>& pending_events() const { return instants_; }
@@ -51,6 +56,7 @@ class Scheduler {
   std::uint64_t run_ = 0;
   // Instants in order; within one instant the order is decided, not kept.
   std::map<std::uint64_t, std::vector<Event>> instants_;
+  std::vector<std::uint32_t> pending_of_;  // by connection
 };
 
 }  // namespace emitlab::sim

@@ -80,7 +80,9 @@ class World final : private ChoiceContext {
       result.end = RunEnd::Stopped;
       result.failure = std::string("the world stopped: ") + e.what();
     }
-    for (auto& slot : slots_) slot->close_server();
+    for (auto& slot : slots_) {
+      if (slot) slot->close_server();
+    }
     collect(result);
     slots_.clear();
     shared_.reset();
@@ -103,12 +105,39 @@ class World final : private ChoiceContext {
                                   shared_.get(), options_.observers, options_.keep_bytes,
                                   options_.keep_bodies, options_.keep_history, stats_,
                                   options_.emitter_factory, options_.progress});
-    std::uint64_t first_id = 0;
-    for (std::uint32_t c = 0; c < scenario_.workload.connections; ++c) {
-      const std::uint32_t n = scenario_.requests_of(c);
-      slots_.push_back(std::make_unique<ConnectionSlot>(*context_, c, first_id, n));
-      first_id += n;
+    const std::uint32_t connections = scenario_.workload.connections;
+    const std::uint32_t open = scenario_.workload.open_connections;
+    open_at_once_ = open == 0 ? connections : std::min(open, connections);
+    slots_.resize(connections);
+    retired_.resize(connections);
+    while (next_to_open_ < open_at_once_) open_next();
+  }
+
+  // Opens the next connection; its Start event joins the current instant.
+  void open_next() {
+    const std::uint32_t c = next_to_open_++;
+    const std::uint32_t n = scenario_.requests_of(c);
+    slots_[c] = std::make_unique<ConnectionSlot>(*context_, c, next_request_id_, n);
+    next_request_id_ += n;
+  }
+
+  // A connection with no event pending is over: nothing drives it any more. A run without
+  // history then keeps its result and frees the rest (server connection, peer, rings, TLS and
+  // nghttp2 state), so memory is bounded by the connections open at once; and when
+  // connections open in turn, the next one opens. With history, and all open at once, the
+  // connection stays as it was until the run ends (its teardown then is where it always was).
+  void after_event(std::uint32_t c) {
+    if (scheduler_.pending_for(c) > 0 || !slots_[c]) return;
+    const bool in_turn = open_at_once_ < scenario_.workload.connections;
+    if (options_.keep_history && !in_turn) return;
+    if (options_.keep_history) {
+      slots_[c]->close_server();  // kept whole for collect()
+    } else {
+      slots_[c]->close_server();
+      retired_[c] = slots_[c]->result();
+      slots_[c].reset();
     }
+    if (next_to_open_ < scenario_.workload.connections) open_next();
   }
 
   void loop(RunResult& result) {
@@ -137,6 +166,7 @@ class World final : private ChoiceContext {
         result.failure = invalid_;
         return;
       }
+      after_event(e->connection);
       if (chooser_.diverged()) {
         result.replay_diverged = true;
         result.end = RunEnd::ReplayDiverged;
@@ -154,7 +184,7 @@ class World final : private ChoiceContext {
     }
   }
   bool handshaking() const override {
-    return current_ < slots_.size() && slots_[current_]->handshaking();
+    return current_ < slots_.size() && slots_[current_] && slots_[current_]->handshaking();
   }
   // Pruning points (sim/explore.h): labels asked at one place each in the world's code, outside
   // any server call, so the state below (and the label) fixes how the run goes on.
@@ -178,6 +208,7 @@ class World final : private ChoiceContext {
     if (!one_site_outside_server(label)) return false;
     std::uint64_t h = mix_all(static_cast<std::uint64_t>(label), current_);
     for (std::uint32_t c = 0; c < slots_.size(); ++c) {
+      if (!slots_[c]) continue;  // not open yet, or over and let go (kept out: it cannot change)
       if (slots_[c]->in_server_call()) return false;
       check_valid(c);
       h = mix_all(h, slots_[c]->state_digest(scheduler_.now()));
@@ -200,8 +231,10 @@ class World final : private ChoiceContext {
     r.events = scheduler_.events_run();
     r.virtual_ns = scheduler_.now();
     r.close_notify_is_last = !slots_.empty();
-    for (const auto& slot : slots_) {
-      ConnectionResult c = slot->result();
+    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+      ConnectionResult c = slots_[i]     ? slots_[i]->result()
+                           : retired_[i] ? std::move(*retired_[i])
+                                         : never_opened(i);
       r.responses_verified += c.responses_verified;
       r.responses_failed += c.responses_failed;
       r.responses_cancelled += c.responses_cancelled;
@@ -224,6 +257,18 @@ class World final : private ChoiceContext {
       r.connections.push_back(std::move(c));
     }
     if (!run_failure.empty()) r.failure = run_failure;  // the run's own cause comes first
+  }
+
+  // A connection whose turn never came: the run stopped first (interrupted, diverged, or out of
+  // events). Its requests count as failed, as those of a connection that stalled.
+  ConnectionResult never_opened(std::uint32_t i) const {
+    ConnectionResult c;
+    c.index = i;
+    c.requests = scenario_.requests_of(i);
+    c.responses_failed = c.requests;
+    c.verdict = PeerVerdict::Stalled;
+    c.failure = "never opened: the run stopped before its turn";
+    return c;
   }
 
   void count_allocations(AllocationFigures& a) const {
@@ -255,12 +300,16 @@ class World final : private ChoiceContext {
   std::unique_ptr<ResponseObject, SharedFree> shared_;
   RunStats stats_;
   std::optional<WorldContext> context_;
-  std::vector<std::unique_ptr<ConnectionSlot>> slots_;
+  std::vector<std::unique_ptr<ConnectionSlot>> slots_;    // null: not open yet, or let go
+  std::vector<std::optional<ConnectionResult>> retired_;  // the results of those let go
+  std::uint32_t open_at_once_ = 0;
+  std::uint32_t next_to_open_ = 0;
+  std::uint64_t next_request_id_ = 0;
   // Keeps the first broken invariant core's validate() reports, for the loop to stop on.
   // Not with a mutant armed: it breaks core's state on purpose, and the rule it is aimed at
   // (props_mutants) must be the one that reports it, not validate() an event earlier.
   void check_valid(std::uint32_t c) const {
-    if (!invalid_.empty() || scenario_.mutant != Mutant::None) return;
+    if (!invalid_.empty() || scenario_.mutant != Mutant::None || !slots_[c]) return;
     if (std::string why = slots_[c]->validate(); !why.empty()) {
       invalid_ = "connection " + std::to_string(c) + ": validate(): " + why;
     }

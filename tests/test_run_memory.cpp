@@ -1,7 +1,8 @@
 // A run without history (RunOptions::keep_history = false, what `emitlab run` and `compare`
 // use) keeps only what is open: what it retains after 10N requests is what it retains after N,
 // while its hashes, counts and totals are the full run's and its quantiles come from a bounded
-// sketch within the documented error.
+// sketch within the documented error. Connections that open in turn
+// (workload.open_connections) are let go when they end: memory is bounded by those open at once.
 #define BOOST_TEST_MODULE run_memory
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "sim/counting_allocator.h"
+#include "sim/observer.h"
+#include "sim/openssl_mem.h"
 #include "sim/quantile_sketch.h"
 #include "sim/scenario.h"
 #include "sim/summary.h"
@@ -186,4 +189,97 @@ BOOST_AUTO_TEST_CASE(the_allocator_without_pass_ledgers_keeps_two_and_the_same_t
     const auto last = full_alloc.passes(c).back();
     BOOST_TEST(lean_alloc.for_pass(c, last.pass).counts.allocations == last.counts.allocations);
   }
+}
+
+namespace {
+
+// Connections open at once, at most, over the run (from the world's own start and end events),
+// and the client's OpenSSL memory (not charged to any allocator) at each start.
+struct OpenWatch final : sim::WorldObserver {
+  std::uint32_t open = 0;
+  std::uint32_t most_open = 0;
+  std::uint32_t started = 0;
+  std::uint64_t most_client_openssl = 0;
+  void on_connection_start(std::uint64_t, std::uint32_t) override {
+    ++started;
+    most_open = std::max(most_open, ++open);
+    most_client_openssl =
+        std::max(most_client_openssl, sim::openssl_unattributed_stats().live_bytes);
+  }
+  void on_connection_end(std::uint64_t, std::uint32_t, bool) override { --open; }
+};
+
+struct InTurn {
+  sim::RunResult run;
+  std::uint64_t peak_server_bytes;  // the counting allocator's high-water mark (port + OpenSSL)
+  OpenWatch watch;
+};
+
+InTurn run_in_turn(std::uint32_t connections, std::uint32_t open, bool keep_history) {
+  const auto s =
+      scenario(R"({"strategy":"hybrid","workload":{"connections":)" + std::to_string(connections) +
+               R"(,"open_connections":)" + std::to_string(open) + R"(,"requests":)" +
+               std::to_string(connections * 6) + R"(,"body":[0,20000]}})");
+  sim::CountingAllocator counting(sim::CountingConfig{.keep_pass_ledgers = keep_history});
+  InTurn r{};
+  sim::RunOptions o;
+  o.keep_bytes = keep_history;
+  o.keep_bodies = keep_history;
+  o.keep_history = keep_history;
+  o.counting = &counting;
+  o.observers.push_back(&r.watch);
+  r.run = sim::run_world(s, o);
+  r.peak_server_bytes = counting.total().peak_live_bytes;
+  return r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(connections_open_in_turn_and_each_is_let_go_when_it_ends) {
+  BOOST_TEST_REQUIRE((sim::openssl_mem_hooks() == sim::OpenSslHooks::Installed));
+  const auto two = run_in_turn(2, 1, false);
+  const auto forty = run_in_turn(40, 1, false);
+  BOOST_TEST(two.run.ok(), two.run.failure);
+  BOOST_TEST(forty.run.ok(), forty.run.failure);
+  BOOST_TEST(forty.run.responses_verified == 240U);
+  BOOST_TEST(forty.watch.started == 40U);
+  BOOST_TEST(forty.watch.most_open == 1U);  // one at a time, as asked
+  BOOST_TEST(forty.run.connections.size() == 40U);
+  // Twenty times the connections, one open at a time: the high-water mark of what the server
+  // side holds (rings, TLS, nghttp2, responses) and of the client's TLS stays that of two.
+  // Kept instead of let go, forty connections hold about twenty times two's.
+  BOOST_TEST(two.peak_server_bytes > 100'000U);
+  BOOST_TEST(forty.peak_server_bytes < two.peak_server_bytes * 3 / 2);
+  BOOST_TEST(two.watch.most_client_openssl > 0U);
+  BOOST_TEST(forty.watch.most_client_openssl < two.watch.most_client_openssl * 3 / 2 + 100'000);
+  // Three at a time: never more open, and the same bytes as with history kept.
+  const auto lean = run_in_turn(12, 3, false);
+  const auto full = run_in_turn(12, 3, true);
+  BOOST_TEST(lean.watch.most_open == 3U);
+  BOOST_TEST(full.watch.most_open == 3U);
+  BOOST_TEST(lean.run.ok(), lean.run.failure);
+  BOOST_TEST(lean.run.wire_sha256() == full.run.wire_sha256());
+  BOOST_TEST(lean.run.app_sha256() == full.run.app_sha256());
+  BOOST_TEST(lean.run.choices.digest == full.run.choices.digest);
+  BOOST_TEST(lean.run.stats.passes == full.run.passes.size());
+  BOOST_TEST(lean.run.totals.tls_records == full.run.totals.tls_records);
+  // All at once (the default) is what open_connections >= connections gives.
+  const auto all = run_in_turn(12, 0, false);
+  const auto twelve = run_in_turn(12, 12, false);
+  BOOST_TEST(all.watch.most_open == 12U);
+  BOOST_TEST(all.run.wire_sha256() == twelve.run.wire_sha256());
+  BOOST_TEST(all.run.wire_sha256() != lean.run.wire_sha256());  // in turn is another schedule
+}
+
+BOOST_AUTO_TEST_CASE(a_run_stopped_before_a_connections_turn_counts_its_requests_failed) {
+  const auto s =
+      scenario(R"({"workload":{"connections":5,"open_connections":1,"requests":50,"body":100}})");
+  sim::RunOptions o;
+  o.keep_history = false;
+  o.max_events = 12;  // part of the first connection's handshake, no more
+  const auto r = sim::run_world(s, o);
+  BOOST_TEST_REQUIRE(r.connections.size() == 5U);
+  BOOST_TEST(r.connections[4].failure.find("never opened") != std::string::npos);
+  BOOST_TEST(r.connections[4].responses_failed == 10U);
+  BOOST_TEST(r.responses_verified + r.responses_failed + r.responses_cancelled == 50U);
 }

@@ -4,19 +4,13 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 
-from serve_harness import WAIT
+from serve_harness import WAIT, check, run_named_test
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "scripts", "loadtest.sh")
 SUITE = "TLS_AES_256_GCM_SHA384"
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def loadtest(emitlab, args, timeout=WAIT * 3):
@@ -119,11 +113,5 @@ def test_bad_flags(emitlab):
         check(r.stdout == b"", "%s: printed %r" % (args, r.stdout))
 
 
-TESTS = {name[len("test_"):]: fn for name, fn in globals().items() if name.startswith("test_")}
-
 if __name__ == "__main__":
-    emitlab, name = sys.argv[1], sys.argv[2]
-    if name not in TESTS:
-        sys.exit("unknown test %r; expected one of %s" % (name, ", ".join(sorted(TESTS))))
-    TESTS[name](emitlab)
-    print("ok:", name)
+    run_named_test(globals())

@@ -13,6 +13,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -209,3 +210,19 @@ class H2Client:
             self.s.sendall(self.frame(GOAWAY, 0, 0, struct.pack(">II", 0, 0)))
         finally:
             self.s.close()
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def run_named_test(module_globals):
+    """The CTest entry of a test module (serve_test.py, loadtest_test.py): argv is EMITLAB TEST,
+    and TEST names one of the module's test_* functions without the prefix."""
+    tests = {n[len("test_"):]: fn for n, fn in module_globals.items() if n.startswith("test_")}
+    emitlab, name = sys.argv[1], sys.argv[2]
+    if name not in tests:
+        sys.exit("unknown test %r; expected one of %s" % (name, ", ".join(sorted(tests))))
+    tests[name](emitlab)
+    print("ok:", name)

@@ -3,20 +3,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 
-from serve_harness import (DATA, END_STREAM, GOAWAY, WAIT, H2Client, Server, expected_body,
-                            h2load_counts, run)
+from serve_harness import (DATA, END_STREAM, GOAWAY, WAIT, H2Client, Server, check, expected_body,
+                            h2load_counts, run, run_named_test)
 
 STRATEGIES = ["drain", "gather", "gather+A1", "gather+A3", "gather+A1+A3", "gather+A1+A2+A3",
               "gather@cap=32K", "gather@cap=64K", "hybrid"]
 SIZES = [0, 1, 16384, 16393, 1 << 20]
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def check_clean_exit(rc, stats, what):
@@ -347,11 +341,5 @@ def test_bad_input(emitlab):
         srv.stop()
 
 
-TESTS = {name[len("test_"):]: fn for name, fn in globals().items() if name.startswith("test_")}
-
 if __name__ == "__main__":
-    emitlab, name = sys.argv[1], sys.argv[2]
-    if name not in TESTS:
-        sys.exit("unknown test %r; expected one of %s" % (name, ", ".join(sorted(TESTS))))
-    TESTS[name](emitlab)
-    print("ok:", name)
+    run_named_test(globals())
