@@ -64,7 +64,7 @@ void world_benchmark(benchmark::State& state, const WorldCase& w) {
 }  // namespace
 
 void register_world(Scale scale) {
-  // c100m32 is issue 14's goal shape (h2load -c 100 -m 32): 64 requests per connection, two
+  // c100m32 is the acceptance goal's shape (h2load -c 100 -m 32): 64 requests per connection, two
   // windows of 32 (one at smoke scale), keep an iteration under a second at today's speed.
   static const WorldCase cases[] = {
       {"drain", 10, 10, 3, 1000, 100},     {"gather", 10, 10, 3, 1000, 100},
