@@ -234,3 +234,36 @@ BOOST_AUTO_TEST_CASE(open_streams_are_cancelled_through_the_listener) {
   for (const auto& [id, code] : p.listener.closes) BOOST_TEST(code == NGHTTP2_CANCEL);
   BOOST_TEST(p.server.open_streams() == 0U);
 }
+
+BOOST_AUTO_TEST_CASE(the_latch_count_follows_every_flag_change_and_every_way_out) {
+  Pair p;
+  const std::int32_t a = p.client.get("/r/1");
+  const std::int32_t b = p.client.get("/r/2");
+  const std::int32_t c = p.client.get("/r/3");
+  p.to_server();
+  ServerStream& sa = *p.server.find(a);
+  BOOST_TEST(p.server.latch(sa));
+  BOOST_TEST(!p.server.latch(sa));  // once per stream
+  BOOST_TEST(p.server.latch(*p.server.find(b)));
+  BOOST_TEST(p.server.latch(*p.server.find(c)));
+  BOOST_TEST(p.server.latched_open_streams() == 3U);
+  BOOST_TEST(p.server.validate() == "");
+  BOOST_TEST(p.server.unlatch(sa));
+  BOOST_TEST(!p.server.unlatch(sa));
+  BOOST_TEST(p.server.latched_open_streams() == 2U);
+  BOOST_TEST(p.server.validate() == "");
+  // A latched stream that closes (this listener never unlatches) leaves the count.
+  BOOST_TEST(p.server.submit_response(b, body_of(10)));
+  p.to_client();
+  BOOST_TEST(p.client.closed.at(b) == NGHTTP2_NO_ERROR);
+  BOOST_TEST(p.server.latched_open_streams() == 1U);
+  BOOST_TEST(p.server.validate() == "");
+  // A flag set behind the session's back is what validate()'s recount is for.
+  p.server.find(a)->counted_large = true;
+  BOOST_TEST(p.server.validate() != "");
+  p.server.find(a)->counted_large = false;
+  // So does a latched stream cancelled with the connection.
+  p.server.cancel_open_streams();
+  BOOST_TEST(p.server.latched_open_streams() == 0U);
+  BOOST_TEST(p.server.validate() == "");
+}
