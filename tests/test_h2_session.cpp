@@ -48,6 +48,17 @@ class Client {
           static_cast<Client*>(ud)->closed[id] = code;
           return 0;
         });
+    nghttp2_session_callbacks_set_on_header_callback(
+        cbs,
+        [](nghttp2_session*, const nghttp2_frame* f, const std::uint8_t* name, std::size_t namelen,
+           const std::uint8_t* value, std::size_t valuelen, std::uint8_t, void* ud) {
+          if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_HEADERS) {
+            static_cast<Client*>(ud)->trailers[f->hd.stream_id].emplace_back(
+                std::string(reinterpret_cast<const char*>(name), namelen),
+                std::string(reinterpret_cast<const char*>(value), valuelen));
+          }
+          return 0;
+        });
     nghttp2_session_callbacks_set_on_frame_recv_callback(
         cbs, [](nghttp2_session*, const nghttp2_frame* f, void* ud) {
           if (f->hd.type == NGHTTP2_GOAWAY) static_cast<Client*>(ud)->goaway = f->goaway.error_code;
@@ -83,6 +94,7 @@ class Client {
   nghttp2_session* raw() { return session_.get(); }
   std::map<std::int32_t, std::string> bodies;
   std::map<std::int32_t, std::uint32_t> closed;
+  std::map<std::int32_t, std::vector<std::pair<std::string, std::string>>> trailers;
   std::uint32_t goaway = UINT32_MAX;
 
  private:
@@ -265,5 +277,26 @@ BOOST_AUTO_TEST_CASE(the_latch_count_follows_every_flag_change_and_every_way_out
   // So does a latched stream cancelled with the connection.
   p.server.cancel_open_streams();
   BOOST_TEST(p.server.latched_open_streams() == 0U);
+  BOOST_TEST(p.server.validate() == "");
+}
+
+BOOST_AUTO_TEST_CASE(trailers_follow_the_body_and_end_the_stream) {
+  Pair p;
+  const std::int32_t id = p.client.get("/r/1");
+  p.to_server();
+  ResponseObject::Spec spec;
+  spec.body_size = 20000;
+  spec.trailers.push_back({"x-checksum", "abc"});
+  BOOST_TEST(p.server.submit_response(
+      id, ResponseRef(ResponseObject::create(system_allocator(), std::move(spec),
+                                             [](std::span<std::uint8_t> out) {
+                                               for (auto& b : out) b = 't';
+                                             }))));
+  p.to_client();
+  BOOST_TEST(p.client.bodies[id] == std::string(20000, 't'));
+  BOOST_REQUIRE(p.client.trailers[id].size() == 1U);
+  BOOST_TEST(p.client.trailers[id][0].first == "x-checksum");
+  BOOST_TEST(p.client.trailers[id][0].second == "abc");
+  BOOST_TEST(p.client.closed.at(id) == NGHTTP2_NO_ERROR);
   BOOST_TEST(p.server.validate() == "");
 }
