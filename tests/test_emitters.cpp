@@ -304,3 +304,36 @@ BOOST_AUTO_TEST_CASE(a_shutdown_waits_for_drains_parked_slice) {
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(no_policy_touches_the_count_of_an_immutable_shared_body) {
+  // Upstream a7b3102: reference operations on an interned (immutable) body race with every
+  // other connection serving it. Neither policy may take or drop one.
+  for (const bool at_close : {false, true}) {
+    BOOST_TEST_CONTEXT("at_close " << at_close) {
+      PassRecord rec;
+      EmitterHeap heap(system_allocator());
+      heap.attach(&rec);
+      auto policy = make_release_policy(at_close, heap);
+      ResponseObject::Spec spec;
+      spec.body_size = 100;
+      ResponseObject* shared = ResponseObject::create_shared(system_allocator(), std::move(spec),
+                                                             [](std::span<std::uint8_t> out) {
+                                                               for (auto& b : out) b = 's';
+                                                             });
+      const std::uint32_t count = shared->refcount();
+      ServerStream st;
+      st.id = 1;
+      st.response = ResponseRef(shared);
+      policy->on_slice(st, rec);
+      BOOST_TEST(shared->refcount() == count);
+      policy->on_stream_close(st, true, &rec);
+      policy->after_flush(&rec);
+      BOOST_TEST(shared->refcount() == count);
+      BOOST_TEST(rec.ref_retains == 0U);
+      BOOST_TEST(rec.ref_releases == 0U);
+      BOOST_TEST(policy->validate() == "");
+      st.response = ResponseRef();
+      ResponseObject::destroy_shared(shared);
+    }
+  }
+}

@@ -300,3 +300,26 @@ BOOST_AUTO_TEST_CASE(trailers_follow_the_body_and_end_the_stream) {
   BOOST_TEST(p.client.closed.at(id) == NGHTTP2_NO_ERROR);
   BOOST_TEST(p.server.validate() == "");
 }
+
+BOOST_AUTO_TEST_CASE(a_window_update_asks_for_the_next_pass) {
+  // Upstream a057120: a body that filled the stream's window stalls for ever unless the
+  // WINDOW_UPDATE that reopens it asks for another pass.
+  Pair p;
+  const std::int32_t id = p.client.get("/r/1");
+  p.to_server();
+  BOOST_TEST(p.server.submit_response(id, body_of(100000, 'w')));
+  p.to_client();  // the default window of 65535 bytes, then the body waits
+  BOOST_TEST(p.client.bodies[id].size() == 65535U);
+  BOOST_TEST(!p.server.want_write());
+  const int emits = p.listener.emits_requested;
+  BOOST_REQUIRE(nghttp2_submit_window_update(p.client.raw(), NGHTTP2_FLAG_NONE, id, 40000) == 0);
+  BOOST_REQUIRE(nghttp2_submit_window_update(p.client.raw(), NGHTTP2_FLAG_NONE, 0, 40000) == 0);
+  p.to_server();
+  BOOST_TEST(p.listener.emits_requested > emits);
+  BOOST_TEST(p.listener.emit_now_calls == 0);  // asked for, never run inside the callback
+  BOOST_TEST(p.server.want_write());
+  p.to_client();
+  BOOST_TEST(p.client.bodies[id] == std::string(100000, 'w'));
+  BOOST_TEST(p.client.closed.at(id) == NGHTTP2_NO_ERROR);
+  BOOST_TEST(p.server.validate() == "");
+}
