@@ -4,8 +4,8 @@
 //     simulated connection pays once: X25519 + Ed25519 (what `run` makes), or the external PSK
 //     in psk_ke mode (what the explorer's scopes make).
 //   self/explore/SCOPE: the explorer exhausting a named scope (gather, the scope's bound and
-//     handshake, pruning on), in schedules per second; the goal (issue 10): 1,000/s on one core
-//     for 3-byte scopes, 500/s for 16 KiB ones.
+//     handshake, pruning on), in schedules per second; the goal (README, "Model checker"): 1,000/s
+//     on one core for 3-byte scopes, 500/s for 16 KiB ones.
 // The world's speed is measured in bench_world.cpp, the property suite's in bench_props.cpp.
 #include <benchmark/benchmark.h>
 

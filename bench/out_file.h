@@ -1,5 +1,5 @@
-// The --benchmark_out file (issue 12 item 3). Google Benchmark writes it without checking a
-// write, and a signal ends the process with the last results still buffered and the JSON cut.
+// The --benchmark_out file, which must stay whole JSON. Google Benchmark writes it without checking
+// a write, and a signal ends the process with the last results still buffered and the JSON cut.
 // This JSON reporter checks the stream after each benchmark and at the end; with the signal
 // handlers installed, SIGINT and SIGTERM end the run after the benchmark that is running, with
 // the file finished as valid JSON holding the benchmarks done, and exit status 130 or 143.

@@ -165,7 +165,7 @@ struct H2ServerSession::Callbacks {
     }
     const bool destroyed = st.response.reset();
     if (destroyed && s.record_ != nullptr) ++s.record_->objects_destroyed;
-    s.streams_.erase(it);
+    s.erase(it);
     return 0;
   }
 
@@ -338,14 +338,28 @@ void H2ServerSession::cancel_open_streams() {
   while (!streams_.empty()) {
     auto it = streams_.begin();
     listener_->on_stream_close(*it->second, NGHTTP2_CANCEL);
-    streams_.erase(it);
+    erase(it);
   }
 }
 
-std::uint32_t H2ServerSession::latched_open_streams() const {
-  std::uint32_t n = 0;
-  for (const auto& [id, st] : streams_) n += st->counted_large ? 1 : 0;
-  return n;
+void H2ServerSession::erase(std::map<std::int32_t, std::unique_ptr<ServerStream>>::iterator it) {
+  unlatch(*it->second);  // the count is of open streams
+  streams_.erase(it);
+}
+
+bool H2ServerSession::latch(ServerStream& st) {
+  if (st.counted_large) return false;
+  st.counted_large = true;
+  ++latched_open_;
+  return true;
+}
+
+bool H2ServerSession::unlatch(ServerStream& st) {
+  if (!st.counted_large) return false;
+  EMITLAB_ASSERT(latched_open_ > 0);
+  st.counted_large = false;
+  --latched_open_;
+  return true;
 }
 
 ServerStream* H2ServerSession::find(std::int32_t stream_id) {
@@ -521,6 +535,7 @@ std::string H2ServerSession::validate() const {
   if (streams_reset_ > streams_closed_) return "more streams reset than closed";
   if (goaway_queued_ && flood_ == Flood::None) return "ENHANCE_YOUR_CALM queued with no flood";
   if (flood_ != Flood::None && error_.empty()) return "a flood without an error";
+  std::uint32_t latched = 0;
   for (const auto& [id, st] : streams_) {
     const std::string at = "stream " + std::to_string(id) + ": ";
     if (st == nullptr || st->id != id) return at + "keyed under another id";
@@ -539,6 +554,12 @@ std::string H2ServerSession::validate() const {
     if (!st->streaming && (st->deferred || !st->chunks.empty())) {
       return at + "streaming state on a whole-body stream";
     }
+    latched += st->counted_large ? 1 : 0;
+  }
+  // The walk latched_open_streams() no longer makes: the count kept as flags change.
+  if (latched != latched_open_) {
+    return "latched open streams counted " + std::to_string(latched_open_) + ", " +
+           std::to_string(latched) + " flagged";
   }
   return {};
 }

@@ -32,7 +32,7 @@ struct ServerStream {
   std::size_t body_offset = 0;  // next body byte to hand to nghttp2
   bool responded = false;
   bool trailers_submitted = false;
-  bool counted_large = false;  // hybrid's per-stream latch
+  bool counted_large = false;  // hybrid's per-stream latch: only H2ServerSession::latch() sets it
   // A3: the emitter's one reference for the whole stream (nullptr for immutable bodies).
   ResponseObject* emitter_ref = nullptr;
   bool emitter_ref_taken = false;
@@ -132,13 +132,20 @@ class H2ServerSession {
   // The connection is gone: every open stream ends here (the listener sees each close, with
   // CANCEL), while the session can still count what that releases. nghttp2 is not called again.
   void cancel_open_streams();
-  std::uint32_t latched_open_streams() const;
+  // Hybrid's latch on one open stream (a body above the threshold, or streaming): latch() sets
+  // it and unlatch() clears it, each returning whether it changed; a stream that leaves the
+  // session latched is unlatched then. The session counts latched streams as the flag changes,
+  // so a pass reads the count in constant time; validate() recounts them.
+  bool latch(ServerStream& stream);
+  bool unlatch(ServerStream& stream);
+  std::uint32_t latched_open_streams() const { return latched_open_; }
   std::uint64_t streams_closed() const { return streams_closed_; }
   std::uint64_t streams_reset() const { return streams_reset_; }
   ServerStream* find(std::int32_t stream_id);
   // The session's invariants between calls (no callback running, no sink attached, each stream
-  // consistent with its key and its body): the first one broken, or empty. Linear in the open
-  // streams, with no nghttp2 call: cheap enough for every step.
+  // consistent with its key and its body, the latch count equal to the flags): the first one
+  // broken, or empty. Linear in the open streams, with no nghttp2 call: cheap enough for every
+  // step.
   std::string validate() const;
 
  private:
@@ -151,6 +158,7 @@ class H2ServerSession {
   // Called inside nghttp2's callbacks or after mem_recv; the first flood wins.
   void note_flood(Flood kind, std::string detail);
   void defend_if_flooded();
+  void erase(std::map<std::int32_t, std::unique_ptr<ServerStream>>::iterator it);
   static nghttp2_mem counting_mem(H2ServerSession* self);
 
   SessionListener* listener_;
@@ -162,6 +170,7 @@ class H2ServerSession {
   std::uint64_t streams_closed_ = 0;
   std::uint64_t streams_reset_ = 0;
   std::uint64_t peer_resets_ = 0;
+  std::uint32_t latched_open_ = 0;    // open streams with counted_large set
   std::uint32_t empty_data_run_ = 0;  // consecutive empty DATA frames without END_STREAM
   Flood flood_ = Flood::None;
   bool goaway_queued_ = false;  // ENHANCE_YOUR_CALM submitted

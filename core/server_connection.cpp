@@ -101,9 +101,7 @@ bool ServerConnection::submit_streaming_response(std::int32_t stream_id, Respons
 void ServerConnection::latch_large(std::int32_t stream_id) {
   if (config_.strategy.base != StrategyBase::Hybrid) return;
   ServerStream* st = session_->find(stream_id);
-  if (st == nullptr || st->counted_large) return;
-  st->counted_large = true;
-  ++large_streams_pending_;
+  if (st != nullptr && session_->latch(*st)) ++large_streams_pending_;
 }
 
 bool ServerConnection::append_body_chunk(std::int32_t stream_id,
@@ -257,7 +255,7 @@ void ServerConnection::request_emit() {
 void ServerConnection::on_stream_close(ServerStream& stream, std::uint32_t) {
   if (stream.counted_large && large_streams_pending_ > 0) {
     --large_streams_pending_;
-    stream.counted_large = false;
+    session_->unlatch(stream);
   }
   emitter_->on_stream_close(stream, current_ != &outside_, current_);
 }

@@ -56,14 +56,15 @@ sim::DeterministicTls& shared_tls() {
   return tls;
 }
 
-LiveServer::LiveServer(const LiveParams& params) : params_(params), tls_(shared_tls()) {
+LiveServer::LiveServer(const LiveParams& params)
+    : params_(params), tls_(shared_tls()), link_(sim::SimLink::Options{.listener = this}) {
   tls_.reseed(1);  // the same handshake bytes for every input
   ConnectionConfig c;
   c.strategy = spec_of(params_.strategy);
   c.rings.cipher_out_records = params_.cipher_out_records;
   c.rings.plaintext_ring = params_.plaintext_ring;
   server_ =
-      std::make_unique<ServerConnection>(tls_.server_ctx(), c, *this, *this, system_allocator());
+      std::make_unique<ServerConnection>(tls_.server_ctx(), c, link_, *this, system_allocator());
   client_.reset(SSL_new(tls_.client_ctx()));
   BIO* internal = nullptr;
   BIO* network = nullptr;
@@ -83,9 +84,8 @@ LiveServer::~LiveServer() {
   client_net_.reset();
 }
 
-void LiveServer::submit(std::span<const std::uint8_t> ciphertext) {
-  if (!inflight_.empty()) finding("a second write submitted while one is in flight");
-  inflight_ = ciphertext;
+void LiveServer::on_submit(std::span<const std::uint8_t>) {
+  if (link_.overlapped()) finding("a second write submitted while one is in flight");
   if (params_.sync_completions && !in_submit_) {
     in_submit_ = true;
     complete_write();
@@ -126,8 +126,8 @@ bool LiveServer::move_client_output() {
 }
 
 bool LiveServer::complete_write() {
-  if (inflight_.empty()) return false;
-  const auto bytes = std::exchange(inflight_, {});
+  if (link_.inflight().empty()) return false;
+  const auto bytes = link_.take();
   if (BIO_write(client_net_.get(), bytes.data(), static_cast<int>(bytes.size())) !=
       static_cast<int>(bytes.size())) {
     finding("client BIO full");

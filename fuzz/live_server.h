@@ -20,6 +20,7 @@
 #include "core/ossl_handles.h"
 #include "core/server_connection.h"
 #include "sim/deterministic_tls.h"
+#include "sim/sim_link.h"
 
 namespace emitlab::fuzz {
 
@@ -35,7 +36,9 @@ struct LiveParams {
   static LiveParams draw(std::span<const std::uint8_t>& input);
 };
 
-class LiveServer final : public Transport, public RequestHandler {
+// Its transport is the simulated link (SimLink), completed by settle() or, with synchronous
+// completions, from inside the submission.
+class LiveServer final : public RequestHandler, private sim::SimLink::SubmitListener {
  public:
   explicit LiveServer(const LiveParams& params);
   ~LiveServer() override;
@@ -55,10 +58,10 @@ class LiveServer final : public Transport, public RequestHandler {
   void record_client(bool on) { recording_ = on; }
   std::size_t responses() const { return responses_; }  // submitted and accepted
 
-  void submit(std::span<const std::uint8_t> ciphertext) override;
   void on_request(ServerConnection& connection, ServerStream& stream) override;
 
  private:
+  void on_submit(std::span<const std::uint8_t> ciphertext) override;
   bool move_client_output();
   bool complete_write();
   void client_read();
@@ -67,8 +70,8 @@ class LiveServer final : public Transport, public RequestHandler {
   sim::DeterministicTls& tls_;  // one per process, rewound per input (building one is slow)
   SslPtr client_;
   BioPtr client_net_;
+  sim::SimLink link_;  // before server_, which holds it as its Transport
   std::unique_ptr<ServerConnection> server_;
-  std::span<const std::uint8_t> inflight_;
   bool in_submit_ = false;
   bool refused_ = false;
   std::size_t responses_ = 0;

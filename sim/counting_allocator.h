@@ -1,4 +1,4 @@
-// The counting allocator of a simulated world (issue 3, item 6). One per world; every
+// The counting allocator of a simulated world. One per world; every
 // connection gets its own Allocator port from it, and OpenSSL's allocations are charged to it
 // through an OpenSslAttribution scope (sim/openssl_mem.h).
 //

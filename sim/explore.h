@@ -1,4 +1,4 @@
-// The explorer (model checker, issue 10): an enumerating ChoiceSource that walks the tree of
+// The explorer (model checker): an enumerating ChoiceSource that walks the tree of
 // choice sequences depth first, re-running the world from the start for every schedule, in
 // process. After TigerBeetle's exhaustigen (replay a prefix, then defaults) with CHESS's
 // iterative context bounding: iteration K runs every schedule with exactly K answers that
@@ -48,10 +48,10 @@
 // repeats is visible in the first run of that prefix (its default continuation), which was run
 // and checked. tests/test_explore.cpp checks that pruning never changes a scope's verdict.
 //
-// Sharding (issue 16). The subtrees below the split depth (1: the root's children) are dealt
-// out by their index, subtree i to shard i % N; the root's own schedule (K = 0) is shard 0's.
-// The table of seen states is scoped to one subtree of one iteration, sharded or not, so N
-// shards' schedules, distinct states and pruned counts add up exactly to one run's. A
+// Sharding, for campaigns beyond one process. The subtrees below the split depth (1: the root's
+// children) are dealt out by their index, subtree i to shard i % N; the root's own schedule (K = 0)
+// is shard 0's. The table of seen states is scoped to one subtree of one iteration, sharded or not,
+// so N shards' schedules, distinct states and pruned counts add up exactly to one run's. A
 // violation's ordinal [K, subtree, schedule within the subtree] orders violations as one
 // unsharded run meets them.
 #pragma once

@@ -1,4 +1,4 @@
-// Exploration scopes (issue 10, item 3): a small scenario the explorer exhausts, the hazard of
+// Exploration scopes: a small scenario the explorer exhausts, the hazard of
 // the upstream's emit path it reaches, the bound it is exhausted to by default, and the labels
 // it holds at their defaults. Named scopes are built in; scope files (strict JSON, like
 // scenarios) describe users' own:
@@ -51,7 +51,7 @@ struct ScopeParse {
 ScopeParse parse_scope(std::string_view json_text, const std::string& origin);
 std::optional<Decision> decision_named(std::string_view name);
 
-// Where the explorer shows each mutant's teeth (issue 10, item 7): the named scope that
+// Where the explorer shows each mutant's teeth: the named scope that
 // reaches its hazard, the strategy whose code holds the fault point, and the bound.
 struct TeethScope {
   Mutant mutant;

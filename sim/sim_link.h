@@ -2,8 +2,11 @@
 // one write in flight (core/transport.h), and the bytes on their way in each direction with the
 // instant each arrives. Whoever drives the link decides when a write completes: the world by its
 // choices (ConnectionSlot), the test pump one step later (tests/support/pump.h), the benchmark
-// fleet when its recording says so (bench/fleet.h). A driver that completes writes from inside
-// their submission (synchronous completions) listens for submits.
+// fleet when its recording says so (bench/fleet.h), the TLS unit harness when its test says so
+// (tests/support/tls_harness.h), the fuzz fixture as it settles (fuzz/live_server.h) and the
+// counting allocator's test world one step later. A driver that completes writes from inside
+// their submission (synchronous completions) listens for submits. The real-socket Transport
+// (net/socket_connection.h) is the only other one.
 #pragma once
 
 #include <cstdint>

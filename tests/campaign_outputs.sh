@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Campaigns' and benchmarks' outputs (issue 12 item 3), in child processes:
+# Campaigns' and benchmarks' outputs, in child processes:
 #   - SIGTERM during `emitlab explore --json`, SIGINT during props_campaign and emitlab_bench:
 #     each ends after the run, case or benchmark under way with its line (or run.json) written
 #     whole and marked interrupted, exit 143 or 130;

@@ -29,6 +29,7 @@
 #include "sim/counting_allocator.h"
 #include "sim/deterministic_tls.h"
 #include "sim/openssl_mem.h"
+#include "sim/sim_link.h"
 #include "sim/sim_peer.h"
 #include "sim/workload.h"
 
@@ -84,7 +85,8 @@ std::vector<ViolationKind> kinds(const CountingAllocator& c) {
 
 // ---------------------------------------------------------------------------------------------
 // A minimal counted world: one ServerConnection (allocator = counting.port(0), OpenSSL calls
-// attributed to connection 0) against SimPeer, completions one step after submission.
+// attributed to connection 0) against SimPeer over the simulated link (sim/sim_link.h),
+// completions one step after submission.
 
 struct Scenario {
   const char* strategy = "gather";
@@ -108,7 +110,7 @@ struct Outcome {
   std::array<AllocCounts, emitlab::kAllocOwners> after_server{};
 };
 
-class CountedWorld final : public emitlab::Transport, public emitlab::RequestHandler {
+class CountedWorld final : public emitlab::RequestHandler {
  public:
   // `tls` outlives the world; it is rewound to the scenario's seed first.
   CountedWorld(CountingAllocator& counting, const Scenario& scenario, sim::DeterministicTls& tls)
@@ -119,7 +121,6 @@ class CountedWorld final : public emitlab::Transport, public emitlab::RequestHan
 
   Outcome run();
 
-  void submit(std::span<const std::uint8_t> ciphertext) override { pending_ = ciphertext; }
   // Bodies come from the counted port; a refused allocation throws into nghttp2's callback
   // guard, which fails the session. A refused submit would leave the stream hanging: the
   // handler gives it up with RST_STREAM and the run remembers it.
@@ -154,8 +155,8 @@ class CountedWorld final : public emitlab::Transport, public emitlab::RequestHan
   Scenario scenario_;
   sim::DeterministicTls& tls_;  // outlives every SSL below
   sim::SimPeer peer_;
+  sim::SimLink link_;  // the simulated link, completed one step after each submission
   std::unique_ptr<emitlab::ServerConnection> conn_;
-  std::span<const std::uint8_t> pending_;
   std::int32_t refused_ = 0;
   std::string construction_error_;
 };
@@ -166,7 +167,7 @@ bool CountedWorld::construct() {
   config.emitter_factory = scenario_.emitter_factory;
   sim::OpenSslAttribution scope(counting_, 0, 0);
   try {
-    conn_ = std::make_unique<emitlab::ServerConnection>(tls_.server_ctx(), config, *this, *this,
+    conn_ = std::make_unique<emitlab::ServerConnection>(tls_.server_ctx(), config, link_, *this,
                                                         counting_.port(0));
   } catch (const std::exception& e) {  // SSL_new, a BIO pair or nghttp2's session refused
     construction_error_ = std::string("construction failed: ") + e.what();
@@ -183,8 +184,8 @@ bool CountedWorld::step(bool& shutdown_sent) {
     conn_->on_ciphertext(out);
     progress = true;
   }
-  if (!pending_.empty()) {
-    const auto span = std::exchange(pending_, {});
+  if (!link_.inflight().empty()) {
+    const auto span = link_.take();
     peer_.on_wire(span);  // the peer's OpenSSL work is not the server's
     sim::OpenSslAttribution scope(counting_, 0, 0);
     conn_->on_write_complete(span.size());

@@ -31,18 +31,30 @@ struct Run {
   std::uint32_t latch_at_end = 0;
 };
 
-Run run(const std::string& strategy, std::uint32_t requests, std::size_t body) {
+struct Shape {
+  std::uint32_t batch = 0;              // requests the peer keeps open (0: all at once)
+  std::size_t cipher_out_records = 0;   // 0: the default cipher-out ring
+  testing::BodySize size;               // empty: the fixed body
+  testing::Pump::OnStep on_step;        // after the validate() of each step
+  testing::Pump::OnRequest on_request;  // empty: serve_bodies
+};
+
+Run run(const std::string& strategy, std::uint32_t requests, std::size_t body, Shape shape = {}) {
   ConnectionConfig config;
   config.strategy = *parse_strategy(strategy).spec;
   config.pass_history = kKeepAllPasses;
+  config.rings.cipher_out_records = shape.cipher_out_records;
+  const testing::BodySize size = shape.size ? shape.size : testing::fixed_size(body);
   sim::PeerConfig peer;
   peer.requests = requests;
-  peer.batch = requests;
-  peer.expect = testing::expect_bodies(kSeed, testing::fixed_size(body));
+  peer.batch = shape.batch == 0 ? requests : shape.batch;
+  peer.expect = testing::expect_bodies(kSeed, size);
   Run out;
-  testing::Pump pump(config, peer, testing::serve_bodies(kSeed, testing::fixed_size(body)), 5);
-  auto check = [&out](ServerConnection& conn) {
+  testing::Pump pump(config, peer,
+                     shape.on_request ? shape.on_request : testing::serve_bodies(kSeed, size), 5);
+  auto check = [&out, &shape](ServerConnection& conn) {
     if (out.broken.empty()) out.broken = conn.validate();
+    if (shape.on_step) shape.on_step(conn);
   };
   pump.run(check);
   check(pump.conn());
@@ -213,4 +225,115 @@ BOOST_AUTO_TEST_CASE(at_close_policy_defers_a_release_inside_a_pass_to_after_the
   BOOST_TEST(rec.ref_releases == 1U);
   BOOST_TEST(rec.objects_destroyed == 1U);
   BOOST_TEST(policy->validate() == "");
+}
+
+BOOST_AUTO_TEST_CASE(gather_skips_a_pass_while_a_write_is_in_flight) {
+  // A one-record cipher ring keeps a write in flight most of the time: the peer's window
+  // updates ask for passes then, and gather must skip them rather than encrypt.
+  Shape one_record;
+  one_record.cipher_out_records = 1;
+  const Run r = run("gather", 4, 40000, one_record);
+  healthy(r, 4);
+  BOOST_TEST(count_if(r, [](const PassRecord& p) { return p.skipped; }) > 0U);
+  BOOST_TEST(r.totals.ssl_writes > 0U);
+}
+
+BOOST_AUTO_TEST_CASE(hybrid_stays_with_gather_while_its_frame_is_deferred) {
+  // One large stream among small ones, the peer keeping a few requests open: gather's NO_COPY
+  // frame is sometimes deferred at the cap when the last latched stream has closed, and the
+  // pass after it must stay with gather. (Drain's pin, the other direction, needs a large
+  // stream to open exactly while drain's slice is parked: the explorer's drain-slice-large-open
+  // scope reaches it; this pump's schedules do not.)
+  std::size_t gather_pins = 0;
+  for (std::size_t small : {900U, 1500U, 2000U}) {
+    for (std::size_t large : {9000U, 20000U, 33000U}) {
+      for (std::uint32_t batch : {5U, 30U}) {
+        Shape mix;
+        mix.batch = batch;
+        mix.size = [small, large](std::uint64_t id) { return id % 10 == 0 ? large : small; };
+        const Run r = run("hybrid", 30, 0, mix);
+        BOOST_TEST_CONTEXT("small " << small << " large " << large << " batch " << batch) {
+          healthy(r, 30);
+          for (std::size_t i = 1; i < r.passes.size(); ++i) {
+            const PassRecord& before = r.passes[i - 1];
+            const PassRecord& pass = r.passes[i];
+            if (before.gather_frame_deferred && before.latch_counter == 0) {
+              ++gather_pins;
+              BOOST_TEST((pass.kind == PassKind::Gather), "pass " << pass.index);
+            }
+          }
+        }
+      }
+    }
+  }
+  BOOST_TEST(gather_pins > 0U);
+}
+
+BOOST_AUTO_TEST_CASE(hybrid_latches_a_streaming_body_whatever_its_size) {
+  // A streaming body's size is unknown when it starts: hybrid gathers it, even a small one.
+  Shape streaming;
+  streaming.on_request = [](ServerConnection& conn, ServerStream& st) {
+    const auto id = testing::request_id(st);
+    BOOST_REQUIRE(conn.submit_streaming_response(st.id, body_of(0)));
+    const auto bytes = sim::make_body(kSeed, id, 100);
+    BOOST_REQUIRE(conn.append_body_chunk(st.id, bytes));
+    BOOST_REQUIRE(conn.end_body(st.id));
+  };
+  const Run r = run("hybrid", 4, 100, streaming);
+  healthy(r, 4);
+  BOOST_TEST(count_if(r, [](const PassRecord& p) { return p.kind == PassKind::Gather; }) > 0U);
+  BOOST_TEST(r.latch_at_end == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(a_shutdown_waits_for_drains_parked_slice) {
+  // The server shuts down as soon as every request is in: GOAWAY lets the open streams finish,
+  // and the connection closes only once drain has written its parked slice too.
+  for (std::size_t body : {20000U, 30000U, 40000U, 50000U, 70000U}) {
+    bool shut = false;
+    Shape early;
+    early.on_step = [&shut](ServerConnection& conn) {
+      if (!shut && conn.session().open_streams() == 4U) {
+        conn.shutdown();
+        shut = true;
+      }
+    };
+    const Run r = run("drain", 4, body, early);
+    BOOST_TEST_CONTEXT("body " << body) {
+      BOOST_TEST(shut);
+      healthy(r, 4);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(no_policy_touches_the_count_of_an_immutable_shared_body) {
+  // Upstream a7b3102: reference operations on an interned (immutable) body race with every
+  // other connection serving it. Neither policy may take or drop one.
+  for (const bool at_close : {false, true}) {
+    BOOST_TEST_CONTEXT("at_close " << at_close) {
+      PassRecord rec;
+      EmitterHeap heap(system_allocator());
+      heap.attach(&rec);
+      auto policy = make_release_policy(at_close, heap);
+      ResponseObject::Spec spec;
+      spec.body_size = 100;
+      ResponseObject* shared = ResponseObject::create_shared(system_allocator(), std::move(spec),
+                                                             [](std::span<std::uint8_t> out) {
+                                                               for (auto& b : out) b = 's';
+                                                             });
+      const std::uint32_t count = shared->refcount();
+      ServerStream st;
+      st.id = 1;
+      st.response = ResponseRef(shared);
+      policy->on_slice(st, rec);
+      BOOST_TEST(shared->refcount() == count);
+      policy->on_stream_close(st, true, &rec);
+      policy->after_flush(&rec);
+      BOOST_TEST(shared->refcount() == count);
+      BOOST_TEST(rec.ref_retains == 0U);
+      BOOST_TEST(rec.ref_releases == 0U);
+      BOOST_TEST(policy->validate() == "");
+      st.response = ResponseRef();
+      ResponseObject::destroy_shared(shared);
+    }
+  }
 }

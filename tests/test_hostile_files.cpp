@@ -1,4 +1,4 @@
-// Issue 12 item 1, re-checked: the scope reader is as strict and bounded as the scenario reader
+// Hostile input, re-checked: the scope reader is as strict and bounded as the scenario reader
 // (a number that overflows aborted `emitlab explore --scope FILE` with exit 134; duplicate keys
 // were taken), and the CLI reads --scenario and --scope files only up to their limit
 // (--scenario /dev/zero grew without end).

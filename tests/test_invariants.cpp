@@ -117,11 +117,7 @@ BOOST_AUTO_TEST_CASE(a_parked_tail_larger_than_the_plaintext_ring_is_caught) {
 }
 
 BOOST_AUTO_TEST_CASE(a_completion_that_is_not_the_span_in_flight_is_caught) {
-  struct Wrong final : Transport {
-    ServerConnection* conn = nullptr;
-    std::size_t last = 0;
-    void submit(std::span<const std::uint8_t> c) override { last = c.size(); }
-  } wire;
+  sim::SimLink wire;
   sim::DeterministicTls tls(1);
   struct NoHandler final : RequestHandler {
     void on_request(ServerConnection&, ServerStream&) override {}
@@ -130,8 +126,9 @@ BOOST_AUTO_TEST_CASE(a_completion_that_is_not_the_span_in_flight_is_caught) {
   sim::SimPeer client(tls.client_ctx(), peer(1, 1));
   client.start();
   conn.on_ciphertext(client.take_outbound());
-  BOOST_REQUIRE(wire.last > 0U);  // the server flight is in flight
-  conn.on_write_complete(wire.last + 1);
+  const std::size_t span = wire.inflight().size();
+  BOOST_REQUIRE(span > 0U);  // the server flight is in flight
+  conn.on_write_complete(span + 1);
   BOOST_REQUIRE(!conn.violations().empty());
   BOOST_TEST((conn.violations().front().rule == Rule::CompletionSpan));
   BOOST_TEST(conn.failed());

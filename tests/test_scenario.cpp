@@ -221,7 +221,7 @@ BOOST_AUTO_TEST_CASE(requests_are_split_like_h2load) {
   BOOST_TEST(s.requests_of(2) == 3U);
 }
 
-// Issue 12: inputs that aborted, overflowed the stack or echoed without bound.
+// Inputs that once aborted, overflowed the stack or echoed without bound.
 BOOST_AUTO_TEST_CASE(hostile_json_is_refused_in_one_line) {
   const std::string deep_array =
       "{\"workload\":{\"body\":" + std::string(70000, '[') + std::string(70000, ']') + "}}";

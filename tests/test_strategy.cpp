@@ -108,3 +108,26 @@ BOOST_AUTO_TEST_CASE(echoed_text_is_escaped_and_cut) {
   BOOST_TEST(e.find("1000000 bytes") != std::string::npos);
   BOOST_TEST(emitlab::parse_strategy("gather\n\x1b").error.find('\n') == std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(same_wire_only_between_strategies_that_differ_in_a1_a2_a3) {
+  auto spec = [](const char* text) { return *parse_strategy(text).spec; };
+  auto same_wire = [&](const char* a, const char* b) {
+    return emitlab::promise_between(spec(a), spec(b), false).same_wire;
+  };
+  BOOST_TEST(same_wire("gather", "gather+A1+A2+A3"));
+  BOOST_TEST(same_wire("hybrid+A2", "hybrid+A3"));
+  BOOST_TEST(same_wire("gather@cap=64K", "gather+A1@cap=64K"));
+  BOOST_TEST(!same_wire("gather", "gather@cap=64K"));  // the cap changes the SSL_write calls
+  BOOST_TEST(!same_wire("hybrid", "hybrid@threshold=1K"));
+  BOOST_TEST(!same_wire("gather", "hybrid"));
+}
+
+BOOST_AUTO_TEST_CASE(caps_from_4k_to_256k_inclusive) {
+  for (const char* ok :
+       {"gather@cap=4K", "gather@cap=256K", "gather@cap=4096", "gather@cap=262144"}) {
+    BOOST_TEST(parse_strategy(ok).spec.has_value(), ok);
+  }
+  for (const char* bad : {"gather@cap=4095", "gather@cap=262145", "gather@cap=257K"}) {
+    BOOST_TEST(!parse_strategy(bad).spec.has_value(), bad);
+  }
+}

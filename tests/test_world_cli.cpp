@@ -409,7 +409,7 @@ std::string handmade_token(const sim::BuildIdentity& build, const std::string& s
 
 }  // namespace
 
-// Issue 12 item 1: hostile scenario files and tokens are one line and exit 2, never an abort,
+// Hostile scenario files and tokens are one line and exit 2, never an abort,
 // a stack overflow, an unbounded read or a raw control character.
 BOOST_AUTO_TEST_CASE(hostile_files_and_tokens_get_one_line_and_status_2) {
   const fs::path overflow = temp("overflow.json");

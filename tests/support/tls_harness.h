@@ -1,6 +1,7 @@
 // A pinned two-party harness for one TlsConnection: the server side under test, a plain OpenSSL
-// client over a memory BIO pair, and a transport that holds the one span in flight until the
-// test completes it. No HTTP/2, no world: the test decides every delivery.
+// client over a memory BIO pair, and the simulated link (sim/sim_link.h) as its transport,
+// holding the one span in flight until the test completes it. No HTTP/2, no world: the test
+// decides every delivery.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -14,10 +15,11 @@
 
 #include "core/tls_connection.h"
 #include "sim/deterministic_tls.h"
+#include "sim/sim_link.h"
 
 namespace emitlab::testing {
 
-class TlsHarness final : public Transport, public TlsListener {
+class TlsHarness final : public TlsListener {
  public:
   explicit TlsHarness(TlsRingConfig rings = {}, std::uint64_t seed = 7)
       : keys_(seed), client_(SSL_new(keys_.client_ctx())) {
@@ -32,7 +34,7 @@ class TlsHarness final : public Transport, public TlsListener {
     SSL_set_tlsext_host_name(client_.get(), "emitlab.test");
     SSL_set_alpn_protos(client_.get(), alpn.data(), alpn.size());
     SSL_set_connect_state(client_.get());
-    conn_ = std::make_unique<TlsConnection>(keys_.server_ctx(), rings, *this, *this);
+    conn_ = std::make_unique<TlsConnection>(keys_.server_ctx(), rings, link_, *this);
     conn_->set_invariant_log(&log_);
     conn_->attach(&record_);
   }
@@ -42,13 +44,6 @@ class TlsHarness final : public Transport, public TlsListener {
     net_.reset();
   }
 
-  // Transport: at most one span in flight (a second is a test failure, counted here).
-  void submit(std::span<const std::uint8_t> ciphertext) override {
-    if (!inflight_.empty()) ++double_submits;
-    inflight_ = ciphertext;
-    ++submissions;
-    submitted_sizes.push_back(ciphertext.size());
-  }
   // TlsListener.
   void on_established() override { established = true; }
   bool on_app_data(std::span<const std::uint8_t> data) override {
@@ -59,8 +54,10 @@ class TlsHarness final : public Transport, public TlsListener {
   bool plaintext_queued() const override { return false; }
 
   TlsConnection& conn() { return *conn_; }
-  bool in_flight() const { return !inflight_.empty(); }
-  std::size_t in_flight_size() const { return inflight_.size(); }
+  bool in_flight() const { return !link_.inflight().empty(); }
+  std::size_t in_flight_size() const { return link_.inflight().size(); }
+  // A write submitted while one was in flight (a broken connection, never a harness choice).
+  bool overlapped() const { return link_.overlapped(); }
 
   // Client -> server: whatever the client has written so far.
   void client_to_server() {
@@ -72,10 +69,8 @@ class TlsHarness final : public Transport, public TlsListener {
   // Delivers the span in flight to the client and completes it with `bytes` (its length by
   // default).
   void complete(std::size_t bytes = SIZE_MAX) {
-    const auto span = inflight_;
-    inflight_ = {};
+    const auto span = link_.take();
     BIO_write(net_.get(), span.data(), static_cast<int>(span.size()));
-    wire_bytes += span.size();
     conn_->on_write_complete(bytes == SIZE_MAX ? span.size() : bytes);
   }
   void complete_all() {
@@ -117,19 +112,15 @@ class TlsHarness final : public Transport, public TlsListener {
   bool established = false;
   bool accept_input = true;
   bool close_notify_seen = false;
-  int submissions = 0;
-  int double_submits = 0;
   int completions = 0;
-  std::uint64_t wire_bytes = 0;
-  std::vector<std::size_t> submitted_sizes;
   std::vector<std::uint8_t> received;
 
  private:
   sim::DeterministicTls keys_;
   SslPtr client_;
   BioPtr net_;
+  sim::SimLink link_;  // before conn_, which holds it as its Transport
   std::unique_ptr<TlsConnection> conn_;
-  std::span<const std::uint8_t> inflight_;
 };
 
 inline std::vector<std::uint8_t> pattern(std::size_t n) {
