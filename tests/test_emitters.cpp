@@ -250,6 +250,7 @@ BOOST_AUTO_TEST_CASE(hybrid_stays_with_gather_while_its_frame_is_deferred) {
       for (std::uint32_t batch : {5U, 30U}) {
         Shape mix;
         mix.batch = batch;
+        mix.cipher_out_records = 1;  // the plaintext ring fills, so drain ends passes parked
         mix.size = [small, large](std::uint64_t id) { return id % 10 == 0 ? large : small; };
         const Run r = run("hybrid", 30, 0, mix);
         BOOST_TEST_CONTEXT("small " << small << " large " << large << " batch " << batch) {
