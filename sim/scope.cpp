@@ -34,7 +34,7 @@ constexpr ScopeText kScopes[] = {
          "rings": {"cipher_out_records": 1},
          "link": {"completions": "async", "read_chunk": [4096, 65536]}})"},
     {"drain-slice-large-open",
-     "drain's slice parked when a large stream opens (hybrid, #224); K=0: pass 45 meets it", 0,
+     "drain's slice parked when a large stream opens (hybrid, #224); K=0: pass 45 meets it", 1,
      R"({"workload": {"requests": 10, "concurrency": 2, "body": [50000, 70000],
          "pacing": "closed-loop"},
          "link": {"completions": "async", "read_chunk": [4096, 65536]}})"},
