@@ -9,8 +9,8 @@
 //    needs no size and a double free or a foreign pointer is reported as a violation instead
 //    of corrupting the heap;
 //  - poisons freed blocks with kPoisonByte and keeps them in a bounded FIFO quarantine before
-//    really freeing them: a stale pointer (a gather entry into a freed body) then reads poison,
-//    which the peer's byte-exact verification reports as wrong bytes;
+//    reusing or really freeing them: a stale pointer (a gather entry into a freed body) then reads
+//    poison, which the peer's byte-exact verification reports as wrong bytes;
 //  - fails the n-th allocation attempt on purpose (fail_at) and records where it hit.
 //
 // Its three jobs live in three parts: the guarded heap (sim/guarded_heap.h: headers, membership,
@@ -62,8 +62,8 @@ struct Violation {
 std::string to_string(const Violation& violation);
 
 struct CountingConfig {
-  // Freed blocks wait here (poisoned) before the real free; 0 frees at once. The newest block
-  // always stays, even when it alone is larger.
+  // Freed blocks wait here (poisoned) before reuse or the real free; 0 frees at once. The newest
+  // block always stays, even when it alone is larger.
   std::size_t quarantine_bytes = std::size_t{8} << 20;
   // Keep the counts of every pass (for_pass, passes()). Off, a connection keeps those outside
   // passes (pass 0) and of its latest pass only, so a long run's ledger does not grow with its

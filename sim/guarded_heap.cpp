@@ -43,8 +43,10 @@ std::string to_string(const Leak& l) {
 void* GuardedHeap::carve(std::size_t bytes, std::uint64_t sequence, std::uint32_t connection,
                          AllocOwner owner, std::uint8_t site, std::uint64_t pass) {
   if (bytes > std::numeric_limits<std::size_t>::max() - kHeaderSize) return nullptr;
-  // The one place this heap touches the system heap for a block.
-  void* raw = std::malloc(kHeaderSize + bytes);
+  const std::size_t total = kHeaderSize + bytes;
+  // The one place this heap takes a block from the system heap.
+  void* raw = cache_.take(total);
+  if (raw == nullptr) raw = std::malloc(BlockCache::rounded(total));
   if (raw == nullptr) return nullptr;
   auto* h = static_cast<BlockHeader*>(raw);
   *h = BlockHeader{bytes,      sequence,
@@ -96,8 +98,20 @@ void GuardedHeap::retire(void* user) {
   while (quarantine_bytes_ > quarantine_limit_ && quarantine_fifo_.size() > 1) {
     void* oldest = quarantine_fifo_.front();
     quarantine_fifo_.pop_front();
-    quarantine_bytes_ -= kHeaderSize + header_of(oldest)->size;
-    discard(oldest);
+    release(oldest);
+  }
+}
+
+void GuardedHeap::release(void* user) {
+  BlockHeader* h = header_of(user);
+  quarantine_bytes_ -= kHeaderSize + h->size;
+  blocks_.erase(user);
+  // A header damaged while quarantined may name the wrong size, which would put the block in a
+  // class bigger than its memory: only an intact one is reused.
+  if (detail::intact(*h)) {
+    cache_.give(h, kHeaderSize + h->size);
+  } else {
+    std::free(h);
   }
 }
 
@@ -105,6 +119,7 @@ void GuardedHeap::drain() {
   for (void* user : quarantine_fifo_) discard(user);
   quarantine_fifo_.clear();
   quarantine_bytes_ = 0;
+  cache_.clear();
 }
 
 std::vector<Leak> GuardedHeap::leaks() const {

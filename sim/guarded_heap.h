@@ -1,8 +1,9 @@
 // The counting allocator's guarded heap (sim/counting_allocator.h): hands out blocks behind a
 // sealed header (sim/counting_block.h), knows which addresses are its live and quarantined
-// blocks, poisons a freed block and keeps it in a bounded FIFO quarantine before the real free,
-// and lists the blocks still live. It decides what a free may do; the counting allocator counts
-// and reports. Not thread-safe: the counting allocator calls it under its lock.
+// blocks, poisons a freed block and keeps it in a bounded FIFO quarantine before it is reused
+// (sim/block_cache.h) or really freed, and lists the blocks still live. It decides what a free may
+// do; the counting allocator counts and reports. Not thread-safe: the counting allocator calls it
+// under its lock.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "core/allocator.h"
+#include "sim/block_cache.h"
 #include "sim/counting_block.h"
 #include "sim/pointer_set.h"
 
@@ -63,7 +65,8 @@ class GuardedHeap {
 
   std::vector<Leak> leaks() const;  // every live block, in allocation order
   std::uint64_t quarantined_bytes() const { return quarantine_bytes_; }
-  void drain();  // really frees every quarantined block now
+  void drain();  // really frees every quarantined and cached block now
+  std::uint64_t cached_bytes() const { return cache_.bytes(); }
 
  private:
   std::uint32_t id_;
@@ -73,6 +76,10 @@ class GuardedHeap {
   PointerSet blocks_;
   std::deque<void*> quarantine_fifo_;
   std::uint64_t quarantine_bytes_ = 0;
+  BlockCache cache_;  // released blocks for warm reuse (after blocks_: nothing refers to them)
+
+  // Takes the oldest block out of the quarantine and out of membership, into the cache.
+  void release(void* user);
 };
 
 }  // namespace emitlab::sim
