@@ -109,9 +109,10 @@ std::vector<std::uint8_t> server_output(H2ServerSession& s) {
   return out;
 }
 
-ResponseRef body_of(std::size_t n, char c = 'x') {
+ResponseRef body_of(std::size_t n, char c = 'x', HeaderTable trailers = {}) {
   ResponseObject::Spec spec;
   spec.body_size = n;
+  spec.trailers = std::move(trailers);
   return ResponseRef(
       ResponseObject::create(system_allocator(), std::move(spec), [c](std::span<std::uint8_t> out) {
         for (auto& b : out) b = static_cast<std::uint8_t>(c);
@@ -284,14 +285,7 @@ BOOST_AUTO_TEST_CASE(trailers_follow_the_body_and_end_the_stream) {
   Pair p;
   const std::int32_t id = p.client.get("/r/1");
   p.to_server();
-  ResponseObject::Spec spec;
-  spec.body_size = 20000;
-  spec.trailers.push_back({"x-checksum", "abc"});
-  BOOST_TEST(p.server.submit_response(
-      id, ResponseRef(ResponseObject::create(system_allocator(), std::move(spec),
-                                             [](std::span<std::uint8_t> out) {
-                                               for (auto& b : out) b = 't';
-                                             }))));
+  BOOST_TEST(p.server.submit_response(id, body_of(20000, 't', {{"x-checksum", "abc"}})));
   p.to_client();
   BOOST_TEST(p.client.bodies[id] == std::string(20000, 't'));
   BOOST_REQUIRE(p.client.trailers[id].size() == 1U);
