@@ -84,10 +84,18 @@ CountingAllocator::CountingAllocator(CountingConfig config)
 }
 
 CountingAllocator::~CountingAllocator() {
-  // Unregister first: an OpenSSL block freed from now on is routed around this object.
-  if (registered_) detail::unregister_allocator(id_);
-  std::lock_guard lock(mu_);
-  heap_.drain();
+  // Unregister first: an OpenSSL block freed from now on is routed around this object, to the
+  // orphans that abandon_heap handed its blocks to.
+  if (registered_) {
+    detail::unregister_allocator(id_, &CountingAllocator::abandon_heap, *this);
+  } else {
+    abandon_heap(*this);
+  }
+}
+
+void CountingAllocator::abandon_heap(CountingAllocator& allocator) {
+  std::lock_guard lock(allocator.mu_);
+  allocator.heap_.abandon();
 }
 
 emitlab::Allocator& CountingAllocator::port(std::uint32_t connection) {

@@ -134,6 +134,9 @@ class CountingAllocator {
   void* resize(void* user, std::size_t bytes, const Caller& caller) noexcept;
   void* resize_checked(void* user, std::size_t bytes, const Caller& caller);
 
+  // Hands the heap's remaining blocks to the orphans (sim/slab_heap.h); run by the registry
+  // while it removes this allocator, so an OpenSSL free finds the block either way.
+  static void abandon_heap(CountingAllocator& allocator);
   // All below run with mu_ held.
   void* carve(std::size_t bytes, const Origin& origin, bool reallocation);
   bool admit(void* user, const Caller& caller);

@@ -57,7 +57,9 @@ inline void* user_of(BlockHeader* h) {
 // still consult it after static destructors ran). Returns false when it is full.
 std::uint32_t next_allocator_id();
 bool register_allocator(std::uint32_t id, CountingAllocator* allocator);
-void unregister_allocator(std::uint32_t id);
+// Removes `id` and, before an OpenSSL free can find it gone, runs abandon(allocator).
+void unregister_allocator(std::uint32_t id, void (*abandon)(CountingAllocator&),
+                          CountingAllocator& allocator);
 
 }  // namespace detail
 }  // namespace emitlab::sim

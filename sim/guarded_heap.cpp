@@ -44,9 +44,9 @@ void* GuardedHeap::carve(std::size_t bytes, std::uint64_t sequence, std::uint32_
                          AllocOwner owner, std::uint8_t site, std::uint64_t pass) {
   if (bytes > std::numeric_limits<std::size_t>::max() - kHeaderSize) return nullptr;
   const std::size_t total = kHeaderSize + bytes;
-  // The one place this heap takes a block from the system heap.
-  void* raw = cache_.take(total);
-  if (raw == nullptr) raw = std::malloc(BlockCache::rounded(total));
+  const bool slab = SlabHeap::fits(total);
+  // The one place this heap takes memory for a block.
+  void* raw = slab ? slabs_.take(total) : std::malloc(total);
   if (raw == nullptr) return nullptr;
   auto* h = static_cast<BlockHeader*>(raw);
   *h = BlockHeader{bytes,      sequence,
@@ -57,6 +57,7 @@ void* GuardedHeap::carve(std::size_t bytes, std::uint64_t sequence, std::uint32_
                    0,          0};
   detail::seal(*h);
   void* user = detail::user_of(h);
+  if (slab) return user;
   try {
     blocks_.insert(user);
   } catch (...) {
@@ -67,14 +68,26 @@ void* GuardedHeap::carve(std::size_t bytes, std::uint64_t sequence, std::uint32_
 }
 
 void GuardedHeap::discard(void* user) {
+  BlockHeader* raw = header_of(user);
+  if (slabs_.state(raw)) {
+    slabs_.give(raw);
+    return;
+  }
   blocks_.erase(user);
-  std::free(header_of(user));
+  std::free(raw);
 }
 
 GuardedHeap::Admission GuardedHeap::admit(void* user) {
-  const std::optional<bool> quarantined = blocks_.marked(user);
-  if (!quarantined) return Admission::Unknown;
-  if (*quarantined) return Admission::Quarantined;
+  // Ownership first, from this heap's own tables: only then is the header read.
+  const auto* raw = reinterpret_cast<const unsigned char*>(user) - kHeaderSize;
+  if (const std::optional<SlabHeap::Slot> slot = slabs_.state(raw)) {
+    if (*slot == SlabHeap::Slot::Free) return Admission::Unknown;  // stale: freed and released
+    if (*slot == SlabHeap::Slot::Quarantined) return Admission::Quarantined;
+  } else {
+    const std::optional<bool> quarantined = blocks_.marked(user);
+    if (!quarantined) return Admission::Unknown;
+    if (*quarantined) return Admission::Quarantined;
+  }
   BlockHeader* h = header_of(user);
   if (!detail::intact(*h)) {
     // Size and owner are untrustworthy: release the memory; the counts stay as they are.
@@ -87,50 +100,63 @@ GuardedHeap::Admission GuardedHeap::admit(void* user) {
 void GuardedHeap::retire(void* user) {
   BlockHeader* h = header_of(user);
   h->quarantined = 1;
+  const std::size_t total = kHeaderSize + h->size;
   std::memset(user, kPoisonByte, h->size);
   if (quarantine_limit_ == 0) {
     discard(user);
     return;
   }
-  blocks_.mark(user);
-  quarantine_fifo_.push_back(user);
-  quarantine_bytes_ += kHeaderSize + h->size;
+  // Room first: a failed push (a real out-of-memory) leaves the block live, not half-retired.
+  quarantine_fifo_.push_back({user, total});
+  if (SlabHeap::fits(total)) {
+    slabs_.quarantine(h);
+  } else {
+    blocks_.mark(user);
+  }
+  quarantine_bytes_ += total;
   while (quarantine_bytes_ > quarantine_limit_ && quarantine_fifo_.size() > 1) {
-    void* oldest = quarantine_fifo_.front();
+    const Quarantined oldest = quarantine_fifo_.front();
     quarantine_fifo_.pop_front();
     release(oldest);
   }
 }
 
-void GuardedHeap::release(void* user) {
-  BlockHeader* h = header_of(user);
-  quarantine_bytes_ -= kHeaderSize + h->size;
-  blocks_.erase(user);
-  // A header damaged while quarantined may name the wrong size, which would put the block in a
-  // class bigger than its memory: only an intact one is reused.
-  if (detail::intact(*h)) {
-    cache_.give(h, kHeaderSize + h->size);
-  } else {
-    std::free(h);
+void GuardedHeap::release(const Quarantined& q) {
+  quarantine_bytes_ -= q.total;
+  // The size is the one read at the free, so a header damaged while quarantined cannot pick the
+  // slot's class or the bytes returned; the header itself is not read again.
+  if (SlabHeap::fits(q.total)) {
+    slabs_.give(header_of(q.user));
+    return;
   }
+  blocks_.erase(q.user);
+  std::free(header_of(q.user));
 }
 
 void GuardedHeap::drain() {
-  for (void* user : quarantine_fifo_) discard(user);
+  for (const Quarantined& q : quarantine_fifo_) release(q);
   quarantine_fifo_.clear();
   quarantine_bytes_ = 0;
-  cache_.clear();
+}
+
+void GuardedHeap::abandon() {
+  drain();
+  slabs_.abandon();
 }
 
 std::vector<Leak> GuardedHeap::leaks() const {
   std::vector<Leak> out;
-  blocks_.for_each([this, &out](void* user) {  // address order; sorted below
-    if (blocks_.marked(user).value_or(true)) return;
+  auto add = [&out](void* user) {
     const BlockHeader& h = *header_of(user);
     out.push_back(
         {h.sequence, h.connection, static_cast<AllocOwner>(h.owner),
          h.site == detail::kNoSite ? std::nullopt : std::optional(static_cast<AllocSite>(h.site)),
          h.pass, h.size});
+  };
+  // Both walks are in address order; sorted below.
+  slabs_.for_each_live([&add](void* raw) { add(detail::user_of(static_cast<BlockHeader*>(raw))); });
+  blocks_.for_each([this, &add](void* user) {
+    if (!blocks_.marked(user).value_or(true)) add(user);
   });
   std::sort(out.begin(), out.end(),
             [](const Leak& a, const Leak& b) { return a.sequence < b.sequence; });

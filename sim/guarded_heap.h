@@ -1,9 +1,11 @@
 // The counting allocator's guarded heap (sim/counting_allocator.h): hands out blocks behind a
 // sealed header (sim/counting_block.h), knows which addresses are its live and quarantined
-// blocks, poisons a freed block and keeps it in a bounded FIFO quarantine before it is reused
-// (sim/block_cache.h) or really freed, and lists the blocks still live. It decides what a free may
-// do; the counting allocator counts and reports. Not thread-safe: the counting allocator calls it
-// under its lock.
+// blocks, poisons a freed block and keeps it in a bounded FIFO quarantine before its slot is
+// reused or its memory really freed, and lists the blocks still live. Small blocks come from its
+// own slabs (sim/slab_heap.h), which know each slot's state; bigger ones (and every block under
+// ASan) from the system heap, their membership kept in a set of addresses. It decides what a free
+// may do; the counting allocator counts and reports. Not thread-safe: the counting allocator
+// calls it under its lock.
 #pragma once
 
 #include <cstddef>
@@ -14,9 +16,9 @@
 #include <vector>
 
 #include "core/allocator.h"
-#include "sim/block_cache.h"
 #include "sim/counting_block.h"
 #include "sim/pointer_set.h"
+#include "sim/slab_heap.h"
 
 namespace emitlab::sim {
 
@@ -54,7 +56,8 @@ class GuardedHeap {
   // has none. May throw std::bad_alloc from the bookkeeping (nothing is then allocated).
   void* carve(std::size_t bytes, std::uint64_t sequence, std::uint32_t connection, AllocOwner owner,
               std::uint8_t site, std::uint64_t pass);
-  // Releases a live block without poisoning or quarantine (its counting failed).
+  // Releases a live block without poisoning or quarantine (its counting failed, or its header
+  // is corrupt: nothing of the header is read).
   void discard(void* user);
   // Never dereferences `user` unless it is one of this heap's blocks.
   Admission admit(void* user);
@@ -65,21 +68,30 @@ class GuardedHeap {
 
   std::vector<Leak> leaks() const;  // every live block, in allocation order
   std::uint64_t quarantined_bytes() const { return quarantine_bytes_; }
-  void drain();  // really frees every quarantined and cached block now
-  std::uint64_t cached_bytes() const { return cache_.bytes(); }
+  void drain();  // releases every quarantined block now (a slab keeps its slot for reuse)
+  // drain(), then gives the slabs up: chunks holding live blocks become orphans, the rest are
+  // freed. Only the system heap's blocks are then left (and listed by leaks()).
+  void abandon();
+  // Bytes of released slab slots waiting for reuse (the memory stays with the heap).
+  std::uint64_t reusable_bytes() const { return slabs_.free_slot_bytes(); }
 
  private:
+  struct Quarantined {
+    void* user;
+    std::size_t total;  // header included, read when the block was freed with its header intact
+  };
+
   std::uint32_t id_;
   std::size_t quarantine_limit_;
-  // Membership only, kept apart from the header, whose bytes a stray write may have changed:
-  // live blocks unmarked, quarantined ones marked.
+  SlabHeap slabs_;
+  // The system heap's blocks' membership, kept apart from the header, whose bytes a stray write
+  // may have changed: live blocks unmarked, quarantined ones marked.
   PointerSet blocks_;
-  std::deque<void*> quarantine_fifo_;
+  std::deque<Quarantined> quarantine_fifo_;
   std::uint64_t quarantine_bytes_ = 0;
-  BlockCache cache_;  // released blocks for warm reuse (after blocks_: nothing refers to them)
 
-  // Takes the oldest block out of the quarantine and out of membership, into the cache.
-  void release(void* user);
+  // Takes the oldest block out of the quarantine: its slot is free, or its memory freed.
+  void release(const Quarantined& q);
 };
 
 }  // namespace emitlab::sim

@@ -12,6 +12,7 @@
 
 #include "sim/counting_allocator.h"
 #include "sim/counting_block.h"
+#include "sim/slab_heap.h"
 
 namespace emitlab::sim {
 
@@ -94,13 +95,18 @@ void* unattributed_realloc(BlockHeader* h, std::size_t num) {
   return detail::user_of(moved);
 }
 
+// A block whose allocator is gone: its slab chunk was kept for it, or it came from malloc.
+void free_orphan(BlockHeader* h) {
+  g_orphan_frees.fetch_add(1, std::memory_order_relaxed);
+  if (!release_orphan(h)) std::free(h);
+}
+
 // A block whose allocator is gone: copy it into an unattributed block.
 void* orphan_realloc(BlockHeader* h, std::size_t num) {
   void* fresh = unattributed_malloc(num);
   if (fresh == nullptr) return nullptr;
   std::memcpy(fresh, detail::user_of(h), std::min<std::uint64_t>(h->size, num));
-  g_orphan_frees.fetch_add(1, std::memory_order_relaxed);
-  std::free(h);
+  free_orphan(h);
   return fresh;
 }
 
@@ -152,8 +158,7 @@ void hook_free(void* user, const char* /*file*/, int /*line*/) {
   if (CountingAllocator* owner = find_allocator(h->allocator)) {
     return OpenSslRouting::release(*owner, user);
   }
-  g_orphan_frees.fetch_add(1, std::memory_order_relaxed);
-  std::free(h);
+  free_orphan(h);
 }
 
 void* hook_realloc(void* user, std::size_t num, const char* file, int line) {
@@ -195,11 +200,13 @@ bool register_allocator(std::uint32_t id, CountingAllocator* allocator) {
   return false;
 }
 
-void unregister_allocator(std::uint32_t id) {
+void unregister_allocator(std::uint32_t id, void (*abandon)(CountingAllocator&),
+                          CountingAllocator& allocator) {
   std::lock_guard lock(g_registry_mu);
   for (Slot& s : g_slots) {
     if (s.id == id) s = {};
   }
+  abandon(allocator);
 }
 
 }  // namespace detail

@@ -1,0 +1,176 @@
+#include "sim/slab_heap.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <new>
+
+#include "core/assert.h"
+
+namespace emitlab::sim {
+
+namespace {
+
+// Never destroyed: OpenSSL's atexit cleanup may free an orphan's block after static destructors.
+struct Orphans {
+  std::mutex mu;
+  std::vector<std::unique_ptr<SlabHeap::Chunk>> chunks;
+};
+Orphans& orphans() {
+  static Orphans* const o = new Orphans;
+  return *o;
+}
+
+bool holds(const SlabHeap::Chunk& c, const void* raw) {
+  const auto* p = static_cast<const unsigned char*>(raw);
+  return std::less_equal<const unsigned char*>()(c.base, p) &&
+         std::less<const unsigned char*>()(p, c.base + SlabHeap::kChunkBytes);
+}
+
+}  // namespace
+
+SlabHeap::Chunk::~Chunk() {
+  std::free(base);
+}
+
+std::optional<std::uint32_t> SlabHeap::Chunk::index(const unsigned char* raw) const {
+  const auto offset = static_cast<std::size_t>(raw - base);
+  if (offset % slot != 0) return std::nullopt;
+  const std::size_t i = offset / slot;
+  if (i >= carved) return std::nullopt;
+  return static_cast<std::uint32_t>(i);
+}
+
+void SlabHeap::abandon() {
+  std::vector<std::unique_ptr<Chunk>> kept;
+  for (auto& c : chunks_) {
+    if (c->in_use > 0) kept.push_back(std::move(c));
+  }
+  chunks_.clear();
+  table_.clear();
+  shift_ = 64;
+  std::fill(current_.begin(), current_.end(), nullptr);
+  for (std::vector<void*>& list : free_) list.clear();
+  free_bytes_ = 0;
+  if (kept.empty()) return;
+  Orphans& o = orphans();
+  std::lock_guard lock(o.mu);
+  for (auto& c : kept) o.chunks.push_back(std::move(c));  // a failed push leaks the chunk only
+}
+
+void* SlabHeap::take(std::size_t total) {
+  EMITLAB_ASSERT(fits(total));
+  const std::size_t k = class_of(total);
+  if (std::vector<void*>& list = free_[k]; !list.empty()) {
+    void* raw = list.back();
+    list.pop_back();
+    Chunk& c = chunk_of(raw);
+    free_bytes_ -= c.slot;
+    c.states[*c.index(static_cast<unsigned char*>(raw))] = Slot::Live;
+    ++c.in_use;
+    return raw;
+  }
+  Chunk* c = current_[k];
+  if (c == nullptr || c->carved == c->capacity) {
+    auto fresh = std::make_unique<Chunk>();
+    fresh->slot = static_cast<std::uint32_t>((k + 1) * kGranule);
+    fresh->capacity = static_cast<std::uint32_t>(kChunkBytes / fresh->slot);
+    fresh->states = std::make_unique<Slot[]>(fresh->capacity);  // value-initialised: Free
+    fresh->base = static_cast<unsigned char*>(std::aligned_alloc(kChunkBytes, kChunkBytes));
+    if (fresh->base == nullptr) return nullptr;
+    if ((chunks_.size() + 1) * 2 > table_.size()) {  // room in both first: nothing half-added
+      std::vector<Chunk*> bigger(table_.empty() ? 64 : table_.size() * 2, nullptr);
+      chunks_.reserve(chunks_.size() + 1);
+      table_.swap(bigger);
+      shift_ = 64 - static_cast<unsigned>(std::countr_zero(table_.size()));
+      for (const auto& old : chunks_) index_chunk(old.get());
+    } else {
+      chunks_.reserve(chunks_.size() + 1);
+    }
+    c = chunks_.emplace_back(std::move(fresh)).get();
+    index_chunk(c);
+    current_[k] = c;
+  }
+  const std::uint32_t i = c->carved++;
+  c->states[i] = Slot::Live;
+  ++c->in_use;
+  return c->base + std::size_t{i} * c->slot;
+}
+
+std::size_t SlabHeap::home(std::uintptr_t number) const {
+  return static_cast<std::size_t>((std::uint64_t{number} * 0x9E3779B97F4A7C15ull) >> shift_);
+}
+
+void SlabHeap::index_chunk(Chunk* c) {
+  std::size_t i = home(reinterpret_cast<std::uintptr_t>(c->base) / kChunkBytes);
+  while (table_[i] != nullptr) i = (i + 1) & (table_.size() - 1);
+  table_[i] = c;
+}
+
+SlabHeap::Chunk* SlabHeap::find(const void* raw) const {
+  if (table_.empty()) return nullptr;
+  const std::uintptr_t number = reinterpret_cast<std::uintptr_t>(raw) / kChunkBytes;
+  for (std::size_t i = home(number);; i = (i + 1) & (table_.size() - 1)) {
+    Chunk* c = table_[i];
+    if (c == nullptr) return nullptr;
+    if (reinterpret_cast<std::uintptr_t>(c->base) / kChunkBytes == number) return c;
+  }
+}
+
+SlabHeap::Chunk& SlabHeap::chunk_of(void* raw) const {
+  Chunk* c = find(raw);
+  EMITLAB_ASSERT(c != nullptr);
+  return *c;
+}
+
+std::optional<SlabHeap::Slot> SlabHeap::state(const void* raw) const {
+  const Chunk* c = find(raw);
+  if (c == nullptr) return std::nullopt;
+  const std::optional<std::uint32_t> i = c->index(static_cast<const unsigned char*>(raw));
+  if (!i) return std::nullopt;
+  return c->states[*i];
+}
+
+void SlabHeap::quarantine(void* raw) {
+  Chunk& c = chunk_of(raw);
+  const std::optional<std::uint32_t> i = c.index(static_cast<unsigned char*>(raw));
+  EMITLAB_ASSERT(i && c.states[*i] == Slot::Live);
+  c.states[*i] = Slot::Quarantined;
+}
+
+void SlabHeap::give(void* raw) {
+  Chunk& c = chunk_of(raw);
+  const std::optional<std::uint32_t> i = c.index(static_cast<unsigned char*>(raw));
+  EMITLAB_ASSERT(i && c.states[*i] != Slot::Free);
+  // Room first, so a failed push (a real out-of-memory) leaves the slot in use, not lost.
+  std::vector<void*>& list = free_[class_of(c.slot)];
+  list.push_back(raw);
+  c.states[*i] = Slot::Free;
+  --c.in_use;
+  free_bytes_ += c.slot;
+}
+
+bool release_orphan(void* raw) {
+  Orphans& o = orphans();
+  std::lock_guard lock(o.mu);
+  for (auto it = o.chunks.begin(); it != o.chunks.end(); ++it) {
+    SlabHeap::Chunk& c = **it;
+    if (!holds(c, raw)) continue;
+    const std::optional<std::uint32_t> i = c.index(static_cast<unsigned char*>(raw));
+    if (!i || c.states[*i] != SlabHeap::Slot::Live) return true;  // not a block: left alone
+    c.states[*i] = SlabHeap::Slot::Free;
+    if (--c.in_use == 0) o.chunks.erase(it);
+    return true;
+  }
+  return false;
+}
+
+std::size_t orphan_chunks() {
+  Orphans& o = orphans();
+  std::lock_guard lock(o.mu);
+  return o.chunks.size();
+}
+
+}  // namespace emitlab::sim
