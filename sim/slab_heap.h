@@ -7,12 +7,14 @@
 // of every block's address (cache misses on each free) and glibc's malloc and free of each block
 // (its binning and chunk merging), which were most of the counting allocator's cost in a world run.
 //
-// Lifetime: chunks live as long as the heap. A slot freed (give) is reused LIFO by the next take
-// of its class, so the memory is warm. A chunk still holding live blocks when the heap dies
-// (OpenSSL blocks of caches shared between runs outlive the run that made them) becomes an
+// Lifetime: chunks live as long as the heap; then their memory is kept, up to a bound, for the
+// chunks of the next heap (so a run's heap starts warm). A slot freed (give) is reused LIFO by the
+// next take of its class, so the memory is warm. A chunk still holding live blocks when the heap
+// dies (OpenSSL blocks of caches shared between runs outlive the run that made them) becomes an
 // orphan, kept until release_orphan() frees its last block. Not thread-safe (the counting
-// allocator calls it under its lock); the orphans have their own lock. Off under ASan, so
-// ASan's own heap keeps its redzones between blocks and its quarantine after the real free.
+// allocator calls it under its lock); the orphans and the spare memory have their own lock. Off
+// under ASan, so ASan's own heap keeps its redzones between blocks and its quarantine after the
+// real free.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +33,11 @@ class SlabHeap {
   static constexpr std::size_t kGranule = 16;    // slot sizes are multiples of it
   static constexpr std::size_t kMaxSlot = 4096;  // bigger blocks go to the system heap
   static constexpr std::size_t kClasses = kMaxSlot / kGranule;
+  // Chunk memory a dead heap leaves for the next (process-wide), beyond which it is freed.
+  static constexpr std::size_t kSpareBytes = std::size_t{16} << 20;
+  static constexpr std::size_t kSpareChunks = kSpareBytes / kChunkBytes;
   static_assert(kMaxSlot % kGranule == 0);
+  static_assert(kSpareBytes % kChunkBytes == 0);
   static_assert(kChunkBytes / kMaxSlot >= 16, "a chunk of the biggest class holds 16 slots");
   static_assert(alignof(std::max_align_t) <= kGranule, "every slot keeps malloc's alignment");
 #if defined(__SANITIZE_ADDRESS__)
