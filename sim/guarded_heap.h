@@ -69,8 +69,8 @@ class GuardedHeap {
   std::vector<Leak> leaks() const;  // every live block, in allocation order
   std::uint64_t quarantined_bytes() const { return quarantine_bytes_; }
   void drain();  // releases every quarantined block now (a slab keeps its slot for reuse)
-  // drain(), then gives the slabs up: chunks holding live blocks become orphans, the rest are
-  // freed. Only the system heap's blocks are then left (and listed by leaks()).
+  // drain(), then gives the slabs up (SlabHeap::abandon): chunks holding live blocks become
+  // orphans. Only the system heap's blocks are then left (and listed by leaks()).
   void abandon();
   // Bytes of released slab slots waiting for reuse (the memory stays with the heap).
   std::uint64_t reusable_bytes() const { return slabs_.free_slot_bytes(); }

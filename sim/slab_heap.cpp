@@ -4,9 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
-#include <functional>
 #include <mutex>
-#include <new>
 
 #include "core/assert.h"
 
@@ -72,10 +70,9 @@ unsigned char* new_chunk_memory() {
       std::aligned_alloc(SlabHeap::kChunkBytes, SlabHeap::kChunkBytes));
 }
 
-bool holds(const SlabHeap::Chunk& c, const void* raw) {
-  const auto* p = static_cast<const unsigned char*>(raw);
-  return std::less_equal<const unsigned char*>()(c.base, p) &&
-         std::less<const unsigned char*>()(p, c.base + SlabHeap::kChunkBytes);
+// Chunks are aligned to their size: an address lies in a chunk when their numbers are equal.
+std::uintptr_t chunk_number(const void* p) {
+  return reinterpret_cast<std::uintptr_t>(p) / SlabHeap::kChunkBytes;
 }
 
 }  // namespace
@@ -109,7 +106,12 @@ void SlabHeap::abandon() {
   shift_ = 64;
   std::fill(current_.begin(), current_.end(), nullptr);
   for (std::vector<void*>& list : free_) list.clear();
-  free_bytes_ = 0;
+}
+
+std::uint64_t SlabHeap::free_slot_bytes() const {
+  std::uint64_t bytes = 0;
+  for (std::size_t k = 0; k < kClasses; ++k) bytes += free_[k].size() * (k + 1) * kGranule;
+  return bytes;
 }
 
 void* SlabHeap::take(std::size_t total) {
@@ -118,10 +120,10 @@ void* SlabHeap::take(std::size_t total) {
   if (std::vector<void*>& list = free_[k]; !list.empty()) {
     void* raw = list.back();
     list.pop_back();
-    Chunk& c = chunk_of(raw);
-    free_bytes_ -= c.slot;
-    c.states[*c.index(static_cast<unsigned char*>(raw))] = Slot::Live;
-    ++c.in_use;
+    const SlotRef s = locate(raw);
+    EMITLAB_ASSERT(s.chunk.states[s.index] == Slot::Free);
+    s.chunk.states[s.index] = Slot::Live;
+    ++s.chunk.in_use;
     return raw;
   }
   Chunk* c = current_[k];
@@ -132,14 +134,12 @@ void* SlabHeap::take(std::size_t total) {
     fresh->states = std::make_unique<Slot[]>(fresh->capacity);  // value-initialised: Free
     fresh->base = new_chunk_memory();
     if (fresh->base == nullptr) return nullptr;
-    if ((chunks_.size() + 1) * 2 > table_.size()) {  // room in both first: nothing half-added
+    // A table grown for a chunk that then failed to be added is still a valid table.
+    if ((chunks_.size() + 1) * 2 > table_.size()) {
       std::vector<Chunk*> bigger(table_.empty() ? 64 : table_.size() * 2, nullptr);
-      chunks_.reserve(chunks_.size() + 1);
       table_.swap(bigger);
       shift_ = 64 - static_cast<unsigned>(std::countr_zero(table_.size()));
       for (const auto& old : chunks_) index_chunk(old.get());
-    } else {
-      chunks_.reserve(chunks_.size() + 1);
     }
     c = chunks_.emplace_back(std::move(fresh)).get();
     index_chunk(c);
@@ -156,25 +156,27 @@ std::size_t SlabHeap::home(std::uintptr_t number) const {
 }
 
 void SlabHeap::index_chunk(Chunk* c) {
-  std::size_t i = home(reinterpret_cast<std::uintptr_t>(c->base) / kChunkBytes);
+  std::size_t i = home(chunk_number(c->base));
   while (table_[i] != nullptr) i = (i + 1) & (table_.size() - 1);
   table_[i] = c;
 }
 
 SlabHeap::Chunk* SlabHeap::find(const void* raw) const {
   if (table_.empty()) return nullptr;
-  const std::uintptr_t number = reinterpret_cast<std::uintptr_t>(raw) / kChunkBytes;
+  const std::uintptr_t number = chunk_number(raw);
   for (std::size_t i = home(number);; i = (i + 1) & (table_.size() - 1)) {
     Chunk* c = table_[i];
     if (c == nullptr) return nullptr;
-    if (reinterpret_cast<std::uintptr_t>(c->base) / kChunkBytes == number) return c;
+    if (chunk_number(c->base) == number) return c;
   }
 }
 
-SlabHeap::Chunk& SlabHeap::chunk_of(void* raw) const {
+SlabHeap::SlotRef SlabHeap::locate(void* raw) const {
   Chunk* c = find(raw);
   EMITLAB_ASSERT(c != nullptr);
-  return *c;
+  const std::optional<std::uint32_t> i = c->index(static_cast<unsigned char*>(raw));
+  EMITLAB_ASSERT(i.has_value());
+  return {*c, *i};
 }
 
 std::optional<SlabHeap::Slot> SlabHeap::state(const void* raw) const {
@@ -186,22 +188,18 @@ std::optional<SlabHeap::Slot> SlabHeap::state(const void* raw) const {
 }
 
 void SlabHeap::quarantine(void* raw) {
-  Chunk& c = chunk_of(raw);
-  const std::optional<std::uint32_t> i = c.index(static_cast<unsigned char*>(raw));
-  EMITLAB_ASSERT(i && c.states[*i] == Slot::Live);
-  c.states[*i] = Slot::Quarantined;
+  const SlotRef s = locate(raw);
+  EMITLAB_ASSERT(s.chunk.states[s.index] == Slot::Live);
+  s.chunk.states[s.index] = Slot::Quarantined;
 }
 
 void SlabHeap::give(void* raw) {
-  Chunk& c = chunk_of(raw);
-  const std::optional<std::uint32_t> i = c.index(static_cast<unsigned char*>(raw));
-  EMITLAB_ASSERT(i && c.states[*i] != Slot::Free);
+  const SlotRef s = locate(raw);
+  EMITLAB_ASSERT(s.chunk.states[s.index] != Slot::Free);
   // Room first, so a failed push (a real out-of-memory) leaves the slot in use, not lost.
-  std::vector<void*>& list = free_[class_of(c.slot)];
-  list.push_back(raw);
-  c.states[*i] = Slot::Free;
-  --c.in_use;
-  free_bytes_ += c.slot;
+  free_[class_of(s.chunk.slot)].push_back(raw);
+  s.chunk.states[s.index] = Slot::Free;
+  --s.chunk.in_use;
 }
 
 bool release_orphan(void* raw) {
@@ -209,7 +207,7 @@ bool release_orphan(void* raw) {
   std::lock_guard lock(sh.mu);
   for (auto it = sh.orphans.begin(); it != sh.orphans.end(); ++it) {
     SlabHeap::Chunk& c = **it;
-    if (!holds(c, raw)) continue;
+    if (chunk_number(c.base) != chunk_number(raw)) continue;
     const std::optional<std::uint32_t> i = c.index(static_cast<unsigned char*>(raw));
     if (!i || c.states[*i] != SlabHeap::Slot::Live) return true;  // not a block: left alone
     c.states[*i] = SlabHeap::Slot::Free;

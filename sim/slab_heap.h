@@ -75,7 +75,8 @@ class SlabHeap {
   // Live or Quarantined to Free, reusable by the next take of its class. `raw` must be one.
   void give(void* raw);
 
-  // Empties the heap: chunks without slots in use are freed, the others become orphans.
+  // Empties the heap: chunks with slots in use become orphans, the others spare memory for the
+  // next heap (up to kSpareBytes) or freed.
   void abandon();
 
   // f(raw) for every Live slot, in no meaningful order (callers sort what they report).
@@ -87,12 +88,8 @@ class SlabHeap {
       }
     }
   }
-  std::size_t chunk_count() const {
-    return chunks_.size();
-  }
-  std::uint64_t free_slot_bytes() const {
-    return free_bytes_;
-  }  // given back, not yet retaken
+  // Bytes of the slots given back and not yet taken again.
+  std::uint64_t free_slot_bytes() const;
 
   struct Chunk {
     unsigned char* base = nullptr;  // kChunkBytes, aligned to kChunkBytes, from aligned_alloc
@@ -110,8 +107,12 @@ class SlabHeap {
   static std::size_t class_of(std::size_t total) {
     return (total + kGranule - 1) / kGranule - 1;
   }
+  struct SlotRef {
+    Chunk& chunk;
+    std::uint32_t index;
+  };
   Chunk* find(const void* raw) const;  // the chunk whose range holds `raw`, or nullptr
-  Chunk& chunk_of(void* raw) const;    // `raw` is a slot start
+  SlotRef locate(void* raw) const;     // `raw` must be the start of a slot taken from here
 
   std::vector<std::unique_ptr<Chunk>> chunks_;  // in the order they were made
   // Open addressing by chunk number (address / kChunkBytes), linear probing; no deletion (chunks
@@ -122,7 +123,6 @@ class SlabHeap {
   void index_chunk(Chunk* c);
   std::vector<Chunk*> current_ = std::vector<Chunk*>(kClasses, nullptr);  // bump target
   std::vector<std::vector<void*>> free_ = std::vector<std::vector<void*>>(kClasses);
-  std::uint64_t free_bytes_ = 0;
 };
 
 // Frees a block of a chunk whose heap has died (see above); the chunk itself is freed with its
