@@ -48,14 +48,17 @@ void* GuardedHeap::carve(std::size_t bytes, std::uint64_t sequence, std::uint32_
   // The one place this heap takes memory for a block.
   void* raw = slab ? slabs_.take(total) : std::malloc(total);
   if (raw == nullptr) return nullptr;
+  // Sealed before it is stored: a reused slot is usually out of the cache (it waited in the
+  // quarantine), and reading the header back would wait for the line.
+  BlockHeader sealed{bytes,      sequence,
+                     pass,       id_,
+                     connection, static_cast<std::uint8_t>(owner),
+                     site,       0,
+                     0,          detail::kBlockMagic,
+                     0,          0};
+  detail::seal(sealed);
   auto* h = static_cast<BlockHeader*>(raw);
-  *h = BlockHeader{bytes,      sequence,
-                   pass,       id_,
-                   connection, static_cast<std::uint8_t>(owner),
-                   site,       0,
-                   0,          detail::kBlockMagic,
-                   0,          0};
-  detail::seal(*h);
+  *h = sealed;
   void* user = detail::user_of(h);
   if (slab) return user;
   try {
@@ -107,9 +110,9 @@ void GuardedHeap::retire(void* user) {
     return;
   }
   // Room first: a failed push (a real out-of-memory) leaves the block live, not half-retired.
-  quarantine_fifo_.push_back({user, total});
+  Quarantined& q = quarantine_fifo_.emplace_back(Quarantined{user, total, {}});
   if (SlabHeap::fits(total)) {
-    slabs_.quarantine(h);
+    q.slot = slabs_.quarantine(h);
   } else {
     blocks_.mark(user);
   }
@@ -126,7 +129,7 @@ void GuardedHeap::release(const Quarantined& q) {
   // The size is the one read at the free, so a header damaged while quarantined cannot pick the
   // slot's class or the bytes returned; the header itself is not read again.
   if (SlabHeap::fits(q.total)) {
-    slabs_.give(header_of(q.user));
+    slabs_.give(q.slot);
     return;
   }
   blocks_.erase(q.user);

@@ -78,7 +78,8 @@ class GuardedHeap {
  private:
   struct Quarantined {
     void* user;
-    std::size_t total;  // header included, read when the block was freed with its header intact
+    std::size_t total;     // header included, read when the block was freed with its header intact
+    SlabHeap::Where slot;  // a slab block's slot (chunk nullptr for the system heap's)
   };
 
   std::uint32_t id_;

@@ -104,13 +104,14 @@ void SlabHeap::abandon() {
   chunks_.clear();
   table_.clear();
   shift_ = 64;
+  last_found_ = nullptr;
   std::fill(current_.begin(), current_.end(), nullptr);
   for (std::vector<void*>& list : free_) list.clear();
 }
 
 std::uint64_t SlabHeap::free_slot_bytes() const {
   std::uint64_t bytes = 0;
-  for (std::size_t k = 0; k < kClasses; ++k) bytes += free_[k].size() * (k + 1) * kGranule;
+  for (std::size_t k = 0; k < kClasses; ++k) bytes += free_[k].size() * class_bytes(k);
   return bytes;
 }
 
@@ -120,16 +121,16 @@ void* SlabHeap::take(std::size_t total) {
   if (std::vector<void*>& list = free_[k]; !list.empty()) {
     void* raw = list.back();
     list.pop_back();
-    const SlotRef s = locate(raw);
-    EMITLAB_ASSERT(s.chunk.states[s.index] == Slot::Free);
-    s.chunk.states[s.index] = Slot::Live;
-    ++s.chunk.in_use;
+    const Where s = locate(raw);
+    EMITLAB_ASSERT(s.chunk->states[s.index] == Slot::Free);
+    s.chunk->states[s.index] = Slot::Live;
+    ++s.chunk->in_use;
     return raw;
   }
   Chunk* c = current_[k];
   if (c == nullptr || c->carved == c->capacity) {
     auto fresh = std::make_unique<Chunk>();
-    fresh->slot = static_cast<std::uint32_t>((k + 1) * kGranule);
+    fresh->slot = static_cast<std::uint32_t>(class_bytes(k));
     fresh->capacity = static_cast<std::uint32_t>(kChunkBytes / fresh->slot);
     fresh->states = std::make_unique<Slot[]>(fresh->capacity);  // value-initialised: Free
     fresh->base = new_chunk_memory();
@@ -164,19 +165,20 @@ void SlabHeap::index_chunk(Chunk* c) {
 SlabHeap::Chunk* SlabHeap::find(const void* raw) const {
   if (table_.empty()) return nullptr;
   const std::uintptr_t number = chunk_number(raw);
+  if (last_found_ != nullptr && chunk_number(last_found_->base) == number) return last_found_;
   for (std::size_t i = home(number);; i = (i + 1) & (table_.size() - 1)) {
     Chunk* c = table_[i];
     if (c == nullptr) return nullptr;
-    if (chunk_number(c->base) == number) return c;
+    if (chunk_number(c->base) == number) return last_found_ = c;
   }
 }
 
-SlabHeap::SlotRef SlabHeap::locate(void* raw) const {
+SlabHeap::Where SlabHeap::locate(void* raw) const {
   Chunk* c = find(raw);
   EMITLAB_ASSERT(c != nullptr);
   const std::optional<std::uint32_t> i = c->index(static_cast<unsigned char*>(raw));
   EMITLAB_ASSERT(i.has_value());
-  return {*c, *i};
+  return {c, *i};
 }
 
 std::optional<SlabHeap::Slot> SlabHeap::state(const void* raw) const {
@@ -187,19 +189,24 @@ std::optional<SlabHeap::Slot> SlabHeap::state(const void* raw) const {
   return c->states[*i];
 }
 
-void SlabHeap::quarantine(void* raw) {
-  const SlotRef s = locate(raw);
-  EMITLAB_ASSERT(s.chunk.states[s.index] == Slot::Live);
-  s.chunk.states[s.index] = Slot::Quarantined;
+SlabHeap::Where SlabHeap::quarantine(void* raw) {
+  const Where s = locate(raw);
+  EMITLAB_ASSERT(s.chunk->states[s.index] == Slot::Live);
+  s.chunk->states[s.index] = Slot::Quarantined;
+  return s;
 }
 
 void SlabHeap::give(void* raw) {
-  const SlotRef s = locate(raw);
-  EMITLAB_ASSERT(s.chunk.states[s.index] != Slot::Free);
+  give(locate(raw));
+}
+
+void SlabHeap::give(const Where& s) {
+  EMITLAB_ASSERT(s.chunk != nullptr && s.index < s.chunk->carved);
+  EMITLAB_ASSERT(s.chunk->states[s.index] != Slot::Free);
   // Room first, so a failed push (a real out-of-memory) leaves the slot in use, not lost.
-  free_[class_of(s.chunk.slot)].push_back(raw);
-  s.chunk.states[s.index] = Slot::Free;
-  --s.chunk.in_use;
+  free_[class_of(s.chunk->slot)].push_back(s.chunk->base + std::size_t{s.index} * s.chunk->slot);
+  s.chunk->states[s.index] = Slot::Free;
+  --s.chunk->in_use;
 }
 
 bool release_orphan(void* raw) {

@@ -30,15 +30,23 @@ class SlabHeap {
   enum class Slot : std::uint8_t { Free, Live, Quarantined };
 
   static constexpr std::size_t kChunkBytes = std::size_t{64} << 10;
-  static constexpr std::size_t kGranule = 16;    // slot sizes are multiples of it
-  static constexpr std::size_t kMaxSlot = 4096;  // bigger blocks go to the system heap
-  static constexpr std::size_t kClasses = kMaxSlot / kGranule;
+  // Slot sizes step by kGranule up to kSmallMax, then by kLargeGranule up to kMaxSlot. The large
+  // classes exist for OpenSSL's record buffers (16,712 bytes, freed after every record when
+  // buffers are released): from glibc, each such malloc also merged its fast bins.
+  static constexpr std::size_t kGranule = 16;
+  static constexpr std::size_t kSmallMax = 4096;
+  static constexpr std::size_t kLargeGranule = 256;
+  static constexpr std::size_t kMaxSlot = std::size_t{32} << 10;  // bigger: the system heap
+  static constexpr std::size_t kSmallClasses = kSmallMax / kGranule;
+  static constexpr std::size_t kClasses = kSmallClasses + (kMaxSlot - kSmallMax) / kLargeGranule;
   // Chunk memory a dead heap leaves for the next (process-wide), beyond which it is freed.
   static constexpr std::size_t kSpareBytes = std::size_t{16} << 20;
   static constexpr std::size_t kSpareChunks = kSpareBytes / kChunkBytes;
-  static_assert(kMaxSlot % kGranule == 0);
+  static_assert(kSmallMax % kGranule == 0 && kLargeGranule % kGranule == 0);
+  static_assert(kSmallMax % kLargeGranule == 0 && kMaxSlot % kLargeGranule == 0);
   static_assert(kSpareBytes % kChunkBytes == 0);
-  static_assert(kChunkBytes / kMaxSlot >= 16, "a chunk of the biggest class holds 16 slots");
+  static_assert(kChunkBytes / kSmallMax >= 16, "a chunk of a small class holds 16 slots");
+  static_assert(kChunkBytes / kMaxSlot >= 2, "a chunk of the biggest class holds 2 slots");
   static_assert(alignof(std::max_align_t) <= kGranule, "every slot keeps malloc's alignment");
 #if defined(__SANITIZE_ADDRESS__)
   static constexpr bool kEnabled = false;
@@ -64,16 +72,28 @@ class SlabHeap {
     return kEnabled && total > 0 && total <= kMaxSlot;
   }
 
+  // The bytes of the slot a block of `total` bytes (fits(total)) is carved in.
+  static std::size_t slot_bytes(std::size_t total) {
+    return class_bytes(class_of(total));
+  }
+
   // A slot of at least `total` bytes (fits(total)), now Live; nullptr when the system heap has
   // no chunk for it. May throw std::bad_alloc from the bookkeeping (nothing is then taken).
   void* take(std::size_t total);
   // The state of the slot starting at `raw`; empty when `raw` is not the start of a slot taken
   // from this heap (a foreign, interior or never-taken address). Reads only this heap's tables.
   std::optional<Slot> state(const void* raw) const;
+  // Where a slot is, so a later give() need not look it up again. Valid while the heap lives.
+  struct Chunk;
+  struct Where {
+    Chunk* chunk = nullptr;
+    std::uint32_t index = 0;
+  };
   // Live to Quarantined. `raw` must be a Live slot.
-  void quarantine(void* raw);
+  Where quarantine(void* raw);
   // Live or Quarantined to Free, reusable by the next take of its class. `raw` must be one.
   void give(void* raw);
+  void give(const Where& where);  // the same, for a slot quarantine() returned
 
   // Empties the heap: chunks with slots in use become orphans, the others spare memory for the
   // next heap (up to kSpareBytes) or freed.
@@ -105,20 +125,23 @@ class SlabHeap {
 
  private:
   static std::size_t class_of(std::size_t total) {
-    return (total + kGranule - 1) / kGranule - 1;
+    if (total <= kSmallMax) return (total + kGranule - 1) / kGranule - 1;
+    return kSmallClasses + (total - kSmallMax + kLargeGranule - 1) / kLargeGranule - 1;
   }
-  struct SlotRef {
-    Chunk& chunk;
-    std::uint32_t index;
-  };
+  static std::size_t class_bytes(std::size_t k) {
+    if (k < kSmallClasses) return (k + 1) * kGranule;
+    return kSmallMax + (k + 1 - kSmallClasses) * kLargeGranule;
+  }
   Chunk* find(const void* raw) const;  // the chunk whose range holds `raw`, or nullptr
-  SlotRef locate(void* raw) const;     // `raw` must be the start of a slot taken from here
+  Where locate(void* raw) const;       // `raw` must be the start of a slot taken from here
 
   std::vector<std::unique_ptr<Chunk>> chunks_;  // in the order they were made
   // Open addressing by chunk number (address / kChunkBytes), linear probing; no deletion (chunks
   // go only all together). At most half full.
   std::vector<Chunk*> table_;
   unsigned shift_ = 64;
+  // The chunk find() found last: a free looks its block up twice (state, then quarantine).
+  mutable Chunk* last_found_ = nullptr;
   std::size_t home(std::uintptr_t number) const;
   void index_chunk(Chunk* c);
   std::vector<Chunk*> current_ = std::vector<Chunk*>(kClasses, nullptr);  // bump target

@@ -1,8 +1,9 @@
 // GuardedHeap (sim/guarded_heap.h) on its slabs (sim/slab_heap.h): a block out of the quarantine
-// is the next block of its size class, a stale, foreign, interior or never-carved address is not a
-// block, a header damaged in the quarantine or while live cannot change what is released, the
-// leaks list both kinds of block, and a heap that dies with live blocks keeps their chunk for
-// the orphan frees. Under ASan the slabs are off and the slab-only checks are skipped.
+// is the next block of its size class, a record buffer is a block of a large class, a stale,
+// foreign, interior or never-carved address is not a block, a header damaged in the quarantine or
+// while live cannot change what is released, the leaks list both kinds of block, and a heap that
+// dies with live blocks keeps their chunk for the orphan frees. Under ASan the slabs are off and
+// the slab-only checks are skipped.
 #define BOOST_TEST_MODULE guarded_heap
 #include <boost/test/unit_test.hpp>
 
@@ -42,7 +43,34 @@ constexpr std::size_t slot_of(std::size_t bytes) {
   return (kHeaderSize + bytes + SlabHeap::kGranule - 1) / SlabHeap::kGranule * SlabHeap::kGranule;
 }
 
+// The same for a block past the small classes: rounded up to the large granule.
+constexpr std::size_t large_slot_of(std::size_t bytes) {
+  const std::size_t over = kHeaderSize + bytes - SlabHeap::kSmallMax;
+  return SlabHeap::kSmallMax +
+         (over + SlabHeap::kLargeGranule - 1) / SlabHeap::kLargeGranule * SlabHeap::kLargeGranule;
+}
+
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(a_record_buffer_is_a_slab_block_of_a_large_class) {
+  if (!SlabHeap::kEnabled) return;
+  constexpr std::size_t kRecordBuffer = 16712;  // OpenSSL 3.0's read buffer, as the world frees it
+  static_assert(kHeaderSize + kRecordBuffer > SlabHeap::kSmallMax);
+  static_assert(kHeaderSize + kRecordBuffer <= SlabHeap::kMaxSlot);
+  GuardedHeap heap(1, 1);
+  void* a = carve(heap, kRecordBuffer, 1);
+  void* b = carve(heap, kRecordBuffer, 2);
+  // Neighbours in one chunk, one large slot apart.
+  BOOST_TEST(static_cast<unsigned char*>(b) - static_cast<unsigned char*>(a) ==
+             static_cast<std::ptrdiff_t>(large_slot_of(kRecordBuffer)));
+  BOOST_TEST((heap.admit(offset(a, SlabHeap::kGranule)) == Admission::Unknown));  // interior
+  free_block(heap, a);
+  free_block(heap, b);  // pushes `a` out of the quarantine
+  BOOST_TEST(heap.reusable_bytes() == large_slot_of(kRecordBuffer));
+  // Any size rounding to the same large slot reuses it.
+  BOOST_TEST(carve(heap, kRecordBuffer - SlabHeap::kGranule, 3) == a);
+  heap.drain();
+}
 
 BOOST_AUTO_TEST_CASE(a_block_out_of_the_quarantine_is_the_next_block_of_its_class) {
   if (!SlabHeap::kEnabled) return;
