@@ -28,6 +28,10 @@ std::vector<nghttp2_nv> make_nva(const HeaderTable& headers) {
   return nva;
 }
 
+// Room reserved for a request's header fields (four pseudo-headers and a few more), so the
+// table is usually allocated once rather than grown field by field.
+constexpr std::size_t kTypicalRequestFields = 8;
+
 // Counts every callback frame so a send from inside a callback can be detected.
 struct CallbackScope {
   explicit CallbackScope(int& depth) : depth_(depth) { ++depth_; }
@@ -50,6 +54,7 @@ struct H2ServerSession::Callbacks {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     auto stream = std::make_unique<ServerStream>();
     stream->id = frame->hd.stream_id;
+    stream->request.reserve(kTypicalRequestFields);
     // nghttp2 has just opened the stream it reports: it exists.
     EMITLAB_ASSERT(
         nghttp2_session_set_stream_user_data(s.session_.get(), stream->id, stream.get()) == 0);
@@ -434,11 +439,13 @@ bool H2ServerSession::submit_streaming_response(std::int32_t stream_id, Response
 
 bool H2ServerSession::submit(ServerStream& st, ResponseRef response, bool streaming) {
   if (st.responded || !response) return false;
-  HeaderTable head;
-  head.reserve(response->headers().size() + 1);
-  head.push_back({":status", std::to_string(response->status())});
-  head.insert(head.end(), response->headers().begin(), response->headers().end());
-  const auto nva = make_nva(head);
+  // nghttp2 copies the fields at submit, so the nv array may point into the response's table.
+  static const std::string kStatus = ":status";
+  const std::string status = std::to_string(response->status());
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(response->headers().size() + 1);
+  nva.push_back(make_nv(kStatus, status));
+  for (const auto& h : response->headers()) nva.push_back(make_nv(h.name, h.value));
   st.response = std::move(response);
   st.body_offset = 0;
   st.responded = true;

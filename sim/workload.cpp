@@ -109,7 +109,9 @@ std::string Workload::header_digest(const HeaderTable& headers) {
 
 HeaderTable Workload::response_headers(std::uint64_t id, const ResponsePlan& plan,
                                        const HeaderTable& request_headers) const {
-  HeaderTable h = {{"content-type", "application/octet-stream"}};
+  HeaderTable h;
+  h.reserve(4);  // the most fields pushed below
+  h.push_back({"content-type", "application/octet-stream"});
   if (plan.kind == ResponseKind::Shared) {
     h.push_back({"x-emitlab-shared", std::to_string(plan.body_size)});
     return h;  // one immutable object answers every request: nothing per request in it
@@ -148,12 +150,16 @@ void Workload::fill(std::uint64_t id, const ResponsePlan& plan, std::uint64_t po
 
 ExpectedResponse Workload::expected(std::uint64_t id) const {
   const ResponsePlan plan = response(id);
-  HeaderTable sent = {{"user-agent", "emitlab-peer"}};
-  for (auto& h : request(id).headers) sent.push_back(std::move(h));
+  // The request's fields matter only to the digest the response then echoes.
+  HeaderTable sent;
+  if (echo_digest()) {
+    sent.push_back({"user-agent", "emitlab-peer"});
+    for (auto& h : request(id).headers) sent.push_back(std::move(h));
+  }
   ExpectedResponse e;
-  const ResponseObject::Spec spec = response_spec(id, plan, sent);
-  e.headers = spec.headers;
-  e.trailers = spec.trailers;
+  ResponseObject::Spec spec = response_spec(id, plan, sent);
+  e.headers = std::move(spec.headers);
+  e.trailers = std::move(spec.trailers);
   e.body.resize(plan.body_size);
   fill(id, plan, 0, e.body);
   return e;
