@@ -29,12 +29,13 @@ std::size_t disagreements(std::uint64_t seed, std::uint64_t request_id, std::uin
 
 BOOST_AUTO_TEST_CASE(every_offset_and_length_matches_body_byte) {
   for (const std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{86707}}) {
-    for (const std::uint64_t request : {std::uint64_t{0}, std::uint64_t{7}, std::uint64_t{1} << 40}) {
+    for (const std::uint64_t request :
+         {std::uint64_t{0}, std::uint64_t{7}, std::uint64_t{1} << 40}) {
       for (std::uint64_t first = 0; first < 24; ++first) {
         for (std::size_t length = 0; length <= 40; ++length) {
           BOOST_TEST(disagreements(seed, request, first, length) == 0u,
-                     "seed " << seed << " request " << request << " first " << first
-                             << " length " << length);
+                     "seed " << seed << " request " << request << " first " << first << " length "
+                             << length);
         }
       }
     }
