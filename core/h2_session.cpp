@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -21,9 +22,13 @@ nghttp2_nv make_nv(const std::string& name, const std::string& value) {
           value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
-std::vector<nghttp2_nv> make_nva(const HeaderTable& headers) {
+// The nv array of `headers`, after `leading` when given (a field the table does not hold). The
+// array points into the strings: nghttp2 copies them at submit, so they need only outlive it.
+std::vector<nghttp2_nv> make_nva(const HeaderTable& headers,
+                                 std::optional<nghttp2_nv> leading = std::nullopt) {
   std::vector<nghttp2_nv> nva;
-  nva.reserve(headers.size());
+  nva.reserve(headers.size() + (leading ? 1 : 0));
+  if (leading) nva.push_back(*leading);
   for (const auto& h : headers) nva.push_back(make_nv(h.name, h.value));
   return nva;
 }
@@ -439,13 +444,10 @@ bool H2ServerSession::submit_streaming_response(std::int32_t stream_id, Response
 
 bool H2ServerSession::submit(ServerStream& st, ResponseRef response, bool streaming) {
   if (st.responded || !response) return false;
-  // nghttp2 copies the fields at submit, so the nv array may point into the response's table.
+  // :status goes in front of the response's own table, which is not copied for it.
   static const std::string kStatus = ":status";
   const std::string status = std::to_string(response->status());
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(response->headers().size() + 1);
-  nva.push_back(make_nv(kStatus, status));
-  for (const auto& h : response->headers()) nva.push_back(make_nv(h.name, h.value));
+  const auto nva = make_nva(response->headers(), make_nv(kStatus, status));
   st.response = std::move(response);
   st.body_offset = 0;
   st.responded = true;

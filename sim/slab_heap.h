@@ -72,11 +72,6 @@ class SlabHeap {
     return kEnabled && total > 0 && total <= kMaxSlot;
   }
 
-  // The bytes of the slot a block of `total` bytes (fits(total)) is carved in.
-  static std::size_t slot_bytes(std::size_t total) {
-    return class_bytes(class_of(total));
-  }
-
   // A slot of at least `total` bytes (fits(total)), now Live; nullptr when the system heap has
   // no chunk for it. May throw std::bad_alloc from the bookkeeping (nothing is then taken).
   void* take(std::size_t total);
