@@ -1,6 +1,7 @@
 #include "core/tls_connection.h"
 
 #include "core/assert.h"
+#include "core/ssl_errors.h"
 
 #include <openssl/err.h>
 
@@ -92,7 +93,7 @@ int TlsConnection::ssl_write(const std::uint8_t* data, std::size_t len, std::siz
     return 0;
   }
   if (record_ != nullptr) ++record_->ssl_writes;
-  ERR_clear_error();
+  clear_ssl_errors();
   const int r = SSL_write_ex(ssl_.get(), data, len, written);
   EMITLAB_ASSERT(r != 1 || (*written > 0 && *written <= len));
   // With partial writes one call carries at most one record, which stays pending on WANT_WRITE.
@@ -151,7 +152,7 @@ void TlsConnection::feed(std::span<const std::uint8_t> ciphertext) {
 
 void TlsConnection::advance() {
   if (state_ == State::Handshake) {
-    ERR_clear_error();
+    clear_ssl_errors();
     const int r = SSL_do_handshake(ssl_.get());
     if (r != 1) {
       if (!is_retry(SSL_get_error(ssl_.get(), r))) fail_from_ssl("SSL_do_handshake", r);
@@ -167,7 +168,7 @@ void TlsConnection::read_application_data() {
   std::array<std::uint8_t, kMaxRecordPlaintext> buf;
   for (;;) {
     std::size_t got = 0;
-    ERR_clear_error();
+    clear_ssl_errors();
     const int r = SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &got);
     if (r == 1) {
       if (!listener_->on_app_data({buf.data(), got})) {
@@ -321,7 +322,7 @@ bool TlsConnection::maybe_send_close_notify() {
                   " plaintext bytes queued, " + std::to_string(inflight_) + " in flight");
     return false;
   }
-  ERR_clear_error();
+  clear_ssl_errors();
   const int r = SSL_shutdown(ssl_.get());
   if (r < 0 && !is_retry(SSL_get_error(ssl_.get(), r))) return fail_from_ssl("SSL_shutdown", r);
   close_notify_sent_ = true;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/header_table.h"
+#include "core/ssl_errors.h"
 
 namespace emitlab::sim {
 namespace {
@@ -150,7 +151,7 @@ SimPeer::SimPeer(SSL_CTX* client_ctx, PeerConfig cfg)
 SimPeer::~SimPeer() = default;
 
 bool SimPeer::init_tls(SSL_CTX* ctx) {
-  ERR_clear_error();
+  clear_ssl_errors();
   ssl_.reset(SSL_new(ctx));
   BIO* internal = nullptr;
   BIO* network = nullptr;
@@ -429,7 +430,7 @@ void SimPeer::drive_tls() {
 // Returns true once the handshake is complete and HTTP/2 has started.
 bool SimPeer::advance_handshake() {
   for (;;) {
-    ERR_clear_error();
+    clear_ssl_errors();
     const int rv = SSL_do_handshake(ssl_.get());
     move_tls_output();
     if (rv == 1) return on_handshake_complete();
@@ -460,7 +461,7 @@ bool SimPeer::on_handshake_complete() {
 void SimPeer::read_app_data() {
   std::array<std::uint8_t, kReadChunk> buf;
   while (phase_ < PeerPhase::TlsDead) {
-    ERR_clear_error();
+    clear_ssl_errors();
     std::size_t n = 0;
     const int rv = SSL_read_ex(ssl_.get(), buf.data(), buf.size(), &n);
     move_tls_output();  // a read can make the SSL write (alerts, KeyUpdate replies)
@@ -480,7 +481,7 @@ void SimPeer::read_app_data() {
 
 void SimPeer::on_close_notify() {
   close_notify_received_ = true;
-  ERR_clear_error();
+  clear_ssl_errors();
   SSL_shutdown(ssl_.get());  // answers with our own close_notify
   move_tls_output();
   if (unfinished() > 0) {
@@ -492,7 +493,7 @@ void SimPeer::on_close_notify() {
 
 bool SimPeer::ssl_write_all(const std::uint8_t* data, std::size_t len) {
   while (len > 0 && phase_ < PeerPhase::TlsDead) {
-    ERR_clear_error();
+    clear_ssl_errors();
     std::size_t n = 0;
     const int rv = SSL_write_ex(ssl_.get(), data, len, &n);
     move_tls_output();

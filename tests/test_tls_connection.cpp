@@ -4,6 +4,10 @@
 #define BOOST_TEST_MODULE test_tls_connection
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "core/ssl_errors.h"
 #include "core/wire_limits.h"
 #include "support/tls_harness.h"
 
@@ -44,6 +48,30 @@ BOOST_AUTO_TEST_CASE(handshake_then_bytes_both_ways) {
   h.client_write("from the client");
   BOOST_TEST(as_text(h.received) == "from the client");
   BOOST_TEST(!h.overlapped());
+  BOOST_TEST(h.log_.clean());
+  BOOST_TEST(h.conn().validate() == "");
+}
+
+BOOST_AUTO_TEST_CASE(clear_ssl_errors_empties_the_thread_queue) {
+  emitlab::clear_ssl_errors();
+  BOOST_TEST(ERR_peek_error() == 0UL);  // an empty queue stays empty
+  ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+  ERR_raise(ERR_LIB_SSL, SSL_R_BAD_PACKET);
+  BOOST_TEST(ERR_GET_REASON(ERR_peek_error()) == SSL_R_BAD_LENGTH);
+  emitlab::clear_ssl_errors();
+  BOOST_TEST(ERR_peek_error() == 0UL);
+  BOOST_TEST(ERR_peek_last_error() == 0UL);
+}
+
+BOOST_AUTO_TEST_CASE(an_error_left_in_the_thread_queue_does_not_fail_the_next_read) {
+  TlsHarness h;
+  h.handshake();
+  // A failure earlier on this thread that nobody collected: the read that ends in WANT_READ
+  // would take it for its own (SSL_ERROR_SSL) unless the queue is emptied before the call.
+  ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+  h.client_write("after a stale error");
+  BOOST_TEST(as_text(h.received) == "after a stale error");
+  BOOST_TEST((h.conn().state() == TlsConnection::State::Established));
   BOOST_TEST(h.log_.clean());
   BOOST_TEST(h.conn().validate() == "");
 }
