@@ -9,7 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <span>
@@ -37,11 +37,12 @@ struct ServerStream {
   ResponseObject* emitter_ref = nullptr;
   bool emitter_ref_taken = false;
   // Streaming bodies: chunks queued by the producer, each a refcounted object owned by the
-  // queue until nghttp2 has copied it (as in 597a474, streamed DATA is always copied).
+  // queue until nghttp2 has copied it (as in 597a474, streamed DATA is always copied). A list,
+  // not a deque: an empty deque already holds two heap blocks, and most streams never stream.
   bool streaming = false;
   bool body_ended = false;
   bool deferred = false;  // the provider returned DEFERRED; a chunk or the end resumes it
-  std::deque<ResponseRef> chunks;
+  std::list<ResponseRef> chunks;
   std::size_t chunk_offset = 0;  // bytes of chunks.front() already handed over
 };
 

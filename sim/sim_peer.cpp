@@ -20,6 +20,9 @@ namespace {
 constexpr long kRingSize = 64 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;  // one TLS record of plaintext at most
 constexpr std::string_view kAlpnH2 = "h2";
+// Room for a response's regular header fields, as many as the workload sends at most
+// (Workload::response_headers), so the table is allocated once, not grown field by field.
+constexpr std::size_t kTypicalResponseFields = 4;
 
 std::string openssl_errors() {
   std::string out;
@@ -690,6 +693,7 @@ void SimPeer::begin_header_block(std::int32_t stream_id) {
   if (!trailer_block_) {
     r->status = 0;
     r->headers.clear();
+    r->headers.reserve(kTypicalResponseFields);
     if (r->first_byte_at == 0) r->first_byte_at = now();
   }
 }
