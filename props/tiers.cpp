@@ -1,14 +1,26 @@
 #include "props/tiers.h"
 
 #include "props/runner.h"
+#include "sim/deterministic_tls.h"
 
 namespace emitlab::props {
 namespace {
+
+// One set of TLS contexts for the whole process, as the explorer keeps one per exploration:
+// every world rewinds it to its scenario's seed and handshake (sim/world.cpp), so a case hands
+// out the bytes a fresh one would. Building it was a fifth of a small case's instructions (an
+// OpenSSL 3.0 SSL_CTX fetches every cipher anew from a fresh library context). The cases run
+// on one thread, one world at a time, and every SSL a world makes is freed with the world.
+sim::DeterministicTls& shared_tls() {
+  static sim::DeterministicTls tls(0);
+  return tls;
+}
 
 check::CheckOptions options_for(const std::string& emitter) {
   check::CheckOptions o;
   o.emitter = emitter;
   if (!emitter.empty()) o.factory = *find_emitter(emitter);
+  o.tls = &shared_tls();
   return o;
 }
 
