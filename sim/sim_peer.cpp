@@ -20,9 +20,6 @@ namespace {
 constexpr long kRingSize = 64 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;  // one TLS record of plaintext at most
 constexpr std::string_view kAlpnH2 = "h2";
-// Room for a response's regular header fields, as many as the workload sends at most
-// (Workload::response_headers), so the table is allocated once, not grown field by field.
-constexpr std::size_t kTypicalResponseFields = 4;
 
 std::string openssl_errors() {
   std::string out;
@@ -651,7 +648,12 @@ void SimPeer::submit_request(std::uint64_t request_id) {
   r.stream_id = stream_id;
   r.request_id = request_id;
   r.requested_at = now();
-  if (cfg_.expect) st->verifier = ResponseVerifier(cfg_.expect(request_id));
+  if (cfg_.expect) {
+    ExpectedResponse expected = cfg_.expect(request_id);
+    // Room for the fields the response should carry, so the table is allocated once.
+    r.headers.reserve(expected.headers.size());
+    st->verifier = ResponseVerifier(std::move(expected));
+  }
   open_streams_[stream_id] = std::move(st);
   window_.open(stream_id);
 }
@@ -693,7 +695,6 @@ void SimPeer::begin_header_block(std::int32_t stream_id) {
   if (!trailer_block_) {
     r->status = 0;
     r->headers.clear();
-    r->headers.reserve(kTypicalResponseFields);
     if (r->first_byte_at == 0) r->first_byte_at = now();
   }
 }
